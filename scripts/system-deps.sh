@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian packages the full test suite needs, only those missing. Run as root.
+set -euo pipefail
+PACKAGES=(
+  postgresql postgresql-contrib
+  chromium
+  fonts-noto-core fonts-liberation2
+  libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+  poppler-utils zbar-tools
+)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages (${missing[*]}); run as root or install them" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "system packages: installed"

@@ -1,0 +1,38 @@
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+
+@never_cache
+def healthz(request):
+    """Liveness and database check for load balancers and `make run`."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # the probe must answer, whatever the database does
+        return JsonResponse({"status": "error", "database": str(exc.__class__.__name__)}, status=503)
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def _error(request, status, title, message):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return render(request, "errors/error.html", {"title": title, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "Yêu cầu không hợp lệ", "Yêu cầu gửi lên không hợp lệ. Vui lòng kiểm tra và thử lại.")
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, "Không tìm thấy trang", "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.")
+
+
+def server_error(request):
+    return _error(request, 500, "Lỗi hệ thống", "Hệ thống gặp sự cố. Dữ liệu bạn đã lưu không bị mất; vui lòng thử lại sau.")

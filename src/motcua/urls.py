@@ -1,0 +1,43 @@
+"""Root URL configuration. Each app contributes its own ``urls.py``; pages live in ``portal``
+(citizens) and ``office`` (staff)."""
+
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from motcua.api import api
+from motcua.core import views as core_views
+
+admin.site.site_header = "Quản trị MotCua"
+admin.site.site_title = "Quản trị MotCua"
+admin.site.index_title = "Dữ liệu danh mục"
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("quan-tri/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+]
+
+# Apps with pages; order matters only where prefixes overlap.
+for app_label in ["accounts", "catalog", "dossiers", "workflow", "payments", "documents", "stats", "office", "portal"]:
+    try:
+        import_module(f"motcua.{app_label}.urls")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"motcua.{app_label}.urls":
+            raise
+        continue
+    urlpatterns.append(path("", include(f"motcua.{app_label}.urls")))
+
+if settings.DEBUG or settings.MOTCUA_ENV != "production":
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "motcua.core.views.bad_request"
+handler403 = "motcua.core.views.permission_denied"
+handler404 = "motcua.core.views.page_not_found"
+handler500 = "motcua.core.views.server_error"
