@@ -1,0 +1,96 @@
+"""The outbox: every SMS and e-mail is first saved, then delivered by a background task after the
+transaction commits, with retries and exponential backoff. A message is sent at most once: delivery
+locks the row and only sends a pending, due message."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from motcua.core.text import nfc
+from motcua.integrations.models import OutboxMessage
+from motcua.integrations.senders import get_sender
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 30  # 30 s, 60 s, 2 min, 4 min between attempts
+
+
+def queue_message(channel: str, recipient: str, subject: str, body: str) -> OutboxMessage:
+    """Save a message and deliver it in the background once the current transaction commits."""
+    if channel not in OutboxMessage.Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    message = OutboxMessage.objects.create(
+        channel=channel, recipient=recipient.strip(), subject=nfc(subject)[:255], body=body.strip()
+    )
+    transaction.on_commit(lambda: _enqueue(message.pk))
+    return message
+
+
+def _enqueue(message_id: int, run_after=None) -> None:
+    try:
+        if run_after is not None and deliver_message_task.get_backend().supports_defer:
+            deliver_message_task.using(run_after=run_after).enqueue(message_id)
+        elif run_after is None:
+            deliver_message_task.enqueue(message_id)
+        # Without deferred tasks, `motcua send-outbox` (run periodically) picks up retries.
+    except Exception:  # the message stays pending; send-outbox will deliver it
+        logger.exception("could not enqueue outbox message %s", message_id)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
+
+
+def deliver(message_id: int) -> str:
+    """Try to send one message if it is pending and due; return its status afterwards."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            return "missing"
+        if message.status != OutboxMessage.Status.PENDING or message.next_attempt_at > timezone.now():
+            return message.status
+        message.attempts += 1
+        try:
+            get_sender(message.channel)(message)
+        except Exception as exc:  # any provider error counts as a failed attempt
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxMessage.Status.FAILED
+                logger.error("outbox message %s failed after %s attempts: %s", message.pk, message.attempts, exc)
+            else:
+                message.next_attempt_at = timezone.now() + backoff(message.attempts)
+            retry_at = message.next_attempt_at if message.status == OutboxMessage.Status.PENDING else None
+        else:
+            message.status = OutboxMessage.Status.SENT
+            message.sent_at = timezone.now()
+            message.last_error = ""
+            retry_at = None
+        message.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "sent_at"])
+    if retry_at is not None:
+        _enqueue(message.pk, run_after=retry_at)
+    return message.status
+
+
+def send_due_messages(limit: int = 500) -> dict[str, int]:
+    """Deliver every pending message whose next attempt is due (used by ``motcua send-outbox``)."""
+    ids = list(
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    counts: dict[str, int] = {}
+    for pk in ids:
+        status = deliver(pk)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+@task()
+def deliver_message_task(message_id: int) -> str:
+    return deliver(message_id)

@@ -1,0 +1,110 @@
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from motcua.integrations import messaging
+from motcua.integrations.messaging import MAX_ATTEMPTS, deliver, queue_message, send_due_messages
+from motcua.integrations.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+CALLS: list = []
+
+
+class FlakySender:
+    """Fails the first ``fail`` calls, then succeeds; records every call."""
+
+    fail = 0
+
+    def send(self, message):
+        CALLS.append(message.pk)
+        if len(CALLS) <= FlakySender.fail:
+            raise ConnectionError("gateway down")
+
+
+@pytest.fixture
+def flaky(settings):
+    CALLS.clear()
+    FlakySender.fail = 0
+    settings.SMS_BACKEND = "motcua.integrations.tests.test_messaging.FlakySender"
+    return FlakySender
+
+
+def test_email_is_delivered_after_commit(settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        msg = queue_message("email", "an@example.vn", "Xác nhận", "Mã của bạn là 123456")
+        assert OutboxMessage.objects.get(pk=msg.pk).status == "pending"  # nothing sent before commit
+        assert mail.outbox == []
+    msg.refresh_from_db()
+    assert msg.status == "sent" and msg.attempts == 1 and msg.sent_at is not None
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["an@example.vn"]
+    assert mail.outbox[0].body == "Mã của bạn là 123456"
+
+
+def test_file_sender_appends_to_sms_log(settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = "file"
+    settings.VAR_DIR = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_message("sms", "0912345678", "", "Mã xác nhận: 111111")
+        queue_message("sms", "0912345679", "", "Mã xác nhận: 222222")
+    lines = [json.loads(line) for line in (tmp_path / "sms.log").read_text(encoding="utf-8").splitlines()]
+    assert [(x["to"], x["body"]) for x in lines] == [
+        ("0912345678", "Mã xác nhận: 111111"),
+        ("0912345679", "Mã xác nhận: 222222"),
+    ]
+
+
+def test_failure_then_retry_with_backoff(flaky, django_capture_on_commit_callbacks):
+    flaky.fail = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        msg = queue_message("sms", "0912345678", "", "Xin chào")
+    msg.refresh_from_db()
+    assert msg.status == "pending" and msg.attempts == 1 and "gateway down" in msg.last_error
+    first_wait = msg.next_attempt_at - timezone.now()
+    assert timedelta(seconds=25) < first_wait <= timedelta(seconds=30)
+
+    assert send_due_messages() == {}  # not yet due: nothing is tried
+    assert len(CALLS) == 1
+    OutboxMessage.objects.filter(pk=msg.pk).update(next_attempt_at=timezone.now())
+    assert deliver(msg.pk) == "pending"
+    msg.refresh_from_db()
+    assert msg.attempts == 2
+    assert msg.next_attempt_at - timezone.now() > timedelta(seconds=55)  # doubled
+
+    OutboxMessage.objects.filter(pk=msg.pk).update(next_attempt_at=timezone.now())
+    call_command("send-outbox")
+    msg.refresh_from_db()
+    assert msg.status == "sent" and msg.attempts == 3 and msg.last_error == ""
+
+
+def test_gives_up_after_max_attempts(flaky):
+    flaky.fail = 100
+    msg = OutboxMessage.objects.create(channel="sms", recipient="0912345678", body="x")
+    for _ in range(MAX_ATTEMPTS):
+        OutboxMessage.objects.filter(pk=msg.pk).update(next_attempt_at=timezone.now())
+        deliver(msg.pk)
+    msg.refresh_from_db()
+    assert msg.status == "failed" and msg.attempts == MAX_ATTEMPTS
+    OutboxMessage.objects.filter(pk=msg.pk).update(next_attempt_at=timezone.now())
+    assert deliver(msg.pk) == "failed"
+    assert len(CALLS) == MAX_ATTEMPTS
+
+
+def test_no_double_send(flaky, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        msg = queue_message("sms", "0912345678", "", "Một lần thôi")
+    assert OutboxMessage.objects.get(pk=msg.pk).status == "sent"
+    assert deliver(msg.pk) == "sent"
+    assert send_due_messages() == {}
+    messaging.deliver_message_task.enqueue(msg.pk)
+    assert CALLS == [msg.pk]
+
+
+def test_unknown_channel_is_refused():
+    with pytest.raises(ValueError):
+        queue_message("fax", "x", "", "y")
