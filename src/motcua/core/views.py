@@ -1,5 +1,5 @@
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -36,3 +36,16 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return _error(request, 500, "Lỗi hệ thống", "Hệ thống gặp sự cố. Dữ liệu bạn đã lưu không bị mất; vui lòng thử lại sau.")
+
+
+def bench_trivial(request):
+    """The ceiling of the benchmarks: the cheapest possible Django response."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+def bench_db(request):
+    """The ceiling with one primary-key read."""
+    from motcua.organisations.models import Agency
+
+    agency = Agency.objects.order_by("pk").values_list("pk", "code").first()
+    return JsonResponse({"agency": agency})

@@ -1,0 +1,235 @@
+"""Shared harness of the benchmarks: serve with granian, load over HTTP, time in process, report.
+
+Every scenario prints the same table (operation, N, throughput, p50, p95, p99, errors) and the
+throughput as a ratio of the ceiling (a trivial Django view served by the same granian setup,
+measured by ``bench/ceiling.py`` in the same ``make bench`` run), and appends JSON lines to
+``var/bench/<scenario>.jsonl``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR_BENCH = ROOT / "var" / "bench"
+CEILING_FILE = VAR_BENCH / "ceiling.json"
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def setup_django() -> None:
+    """Configure Django in this process (for data generation and in-process timings)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
+    os.environ.setdefault("MOTCUA_ENV", "development")
+    import django
+
+    django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(extra: dict | None = None) -> dict:
+    env = dict(os.environ)
+    env.setdefault("MOTCUA_ENV", "development")
+    env["DEBUG"] = "false"
+    env["BENCH_ENDPOINTS"] = "true"
+    env["LOG_LEVEL"] = "WARNING"
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def serve(workers: int = 2, threads: int = 4, extra_env: dict | None = None):
+    """Start granian (WSGI) on a free loopback port; yield its base URL; stop it afterwards.
+
+    Threads per worker are bounded so persistent connections never exceed PostgreSQL's limit.
+    """
+    port = free_port()
+    cmd = [
+        str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", str(threads), "--log-level", "warning",
+        "--no-ws", "motcua.wsgi:application",
+    ]
+    proc = subprocess.Popen(cmd, env=server_env(extra_env), cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("granian did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@dataclass
+class Row:
+    operation: str
+    latencies: list[float]
+    seconds: float
+    errors: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def throughput(self) -> float:
+        return self.n / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        k = min(len(data) - 1, max(0, int(round(p / 100 * len(data) + 0.5)) - 1))
+        return data[k] * 1000
+
+    def as_dict(self) -> dict:
+        return {
+            "operation": self.operation, "n": self.n, "throughput": round(self.throughput, 1),
+            "p50_ms": round(self.pct(50), 2), "p95_ms": round(self.pct(95), 2), "p99_ms": round(self.pct(99), 2),
+            "errors": self.errors, **self.extra,
+        }
+
+
+def timed(operation: str, func: Callable[[int], object], n: int, warmup: int = 20) -> Row:
+    """Call ``func(i)`` n times in this process, one at a time; latency of each call."""
+    for i in range(min(warmup, n)):
+        func(i)
+    lat, errors = [], 0
+    start = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        try:
+            func(i)
+        except Exception:
+            errors += 1
+        lat.append(time.perf_counter() - t0)
+    return Row(operation, lat, time.perf_counter() - start, errors)
+
+
+Request = tuple  # (method, path, body: bytes|None, headers: dict|None)
+
+
+def _as_request(item) -> Request:
+    if isinstance(item, str):
+        return ("GET", item, None, {})
+    method, path, *rest = item
+    body = rest[0] if rest else None
+    headers = rest[1] if len(rest) > 1 else {}
+    return (method, path, body, headers or {})
+
+
+def _worker(args):
+    base, requests, ok_statuses, seconds_limit = args
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    lat, errors, first_error = [], 0, None
+    start = time.perf_counter()
+    for method, path, body, headers in requests:
+        if seconds_limit and time.perf_counter() - start > seconds_limit:
+            break
+        t0 = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status not in ok_statuses:
+                errors += 1
+                first_error = first_error or f"{resp.status} {method} {path}"
+        except Exception as exc:  # count, reconnect, go on
+            errors += 1
+            first_error = first_error or repr(exc)
+            conn.close()
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        lat.append(time.perf_counter() - t0)
+    return lat, errors, first_error
+
+
+def http_load(
+    operation: str,
+    base: str,
+    requests: Sequence,
+    concurrency: int = 4,
+    ok_statuses: Iterable[int] = (200,),
+    seconds_limit: float | None = None,
+) -> Row:
+    """Send ``requests`` (paths or (method, path, body, headers) tuples) over ``concurrency``
+    keep-alive connections, one client process each (no GIL contention in the client)."""
+    reqs = [_as_request(r) for r in requests]
+    shares = [reqs[i::concurrency] for i in range(concurrency)]
+    ok = tuple(ok_statuses)
+    ctx = mp.get_context("fork")
+    with ctx.Pool(concurrency) as pool:
+        start = time.perf_counter()
+        results = pool.map(_worker, [(base, share, ok, seconds_limit) for share in shares])
+        seconds = time.perf_counter() - start
+    lat = [x for r in results for x in r[0]]
+    errors = sum(r[1] for r in results)
+    first = next((r[2] for r in results if r[2]), None)
+    row = Row(operation, lat, seconds, errors)
+    if first:
+        row.extra["first_error"] = first
+    return row
+
+
+def ceiling() -> dict | None:
+    try:
+        return json.loads(CEILING_FILE.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def report(scenario: str, rows: list[Row], note: str = "") -> None:
+    """Print the uniform table and append JSON lines to var/bench/<scenario>.jsonl."""
+    VAR_BENCH.mkdir(parents=True, exist_ok=True)
+    top = ceiling()
+    top_rps = top.get("trivial_view_rps") if top else None
+    print()
+    print(f"## {scenario}" + (f"  ({note})" if note else ""))
+    header = f"{'operation':44s} {'N':>7s} {'req/s':>9s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'errors':>6s} {'÷ceiling':>9s}"
+    print(header)
+    print("-" * len(header))
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    with open(VAR_BENCH / f"{scenario}.jsonl", "a", encoding="utf-8") as out:
+        for row in rows:
+            d = row.as_dict()
+            ratio = f"{row.throughput / top_rps:8.1%}" if top_rps and row.extra.get("http", True) else "        -"
+            print(
+                f"{row.operation[:44]:44s} {d['n']:7d} {d['throughput']:9.1f} {d['p50_ms']:8.2f} "
+                f"{d['p95_ms']:8.2f} {d['p99_ms']:8.2f} {d['errors']:6d} {ratio:>9s}"
+            )
+            if "first_error" in d:
+                print(f"    first error: {d['first_error']}")
+            out.write(json.dumps({"scenario": scenario, "at": stamp, "ceiling_rps": top_rps, **d}) + "\n")
+    sys.stdout.flush()
