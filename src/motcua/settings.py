@@ -282,6 +282,13 @@ PROVINCE_CODE = env(
     "PROVINCE_CODE", "31", help="Official code of the province this installation serves (demo: Hải Phòng).", group="Procedures"
 )
 
+BENCH_ENDPOINTS = env(
+    "BENCH_ENDPOINTS",
+    False,
+    help="Expose /bench/trivial and /bench/db, the ceiling of `make bench`. Never in production.",
+    group="Core",
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

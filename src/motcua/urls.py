@@ -32,6 +32,12 @@ for app_label in ["accounts", "catalog", "dossiers", "workflow", "payments", "do
         continue
     urlpatterns.append(path("", include(f"motcua.{app_label}.urls")))
 
+if settings.BENCH_ENDPOINTS and settings.MOTCUA_ENV != "production":
+    urlpatterns += [
+        path("bench/trivial", core_views.bench_trivial),
+        path("bench/db", core_views.bench_db),
+    ]
+
 if settings.DEBUG or settings.MOTCUA_ENV != "production":
     from django.conf.urls.static import static
 
