@@ -231,6 +231,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+if not IS_PRODUCTION:
+    # WhiteNoise serves from the finders here; it only needs the folder to exist.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 UPLOAD_MAX_BYTES = env(
     "UPLOAD_MAX_BYTES", 10 * 1024 * 1024, help="Largest accepted attachment, in bytes.", group="Storage"
 )
