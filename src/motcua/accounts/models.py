@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -51,3 +52,47 @@ class User(AbstractUser):
     def is_staff_member(self) -> bool:
         """An official of an agency (not to be confused with Django's ``is_staff`` admin flag)."""
         return self.kind == self.Kind.STAFF
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code sent by SMS or e-mail; only its keyed hash is stored."""
+
+    purpose = models.CharField("mục đích", max_length=40)
+    target = models.CharField("gửi tới", max_length=254, help_text="Số điện thoại hoặc thư điện tử.")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField("hết hạn")
+    attempts = models.PositiveSmallIntegerField("số lần nhập", default=0)
+    used_at = models.DateTimeField("đã dùng lúc", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "mã xác nhận"
+        verbose_name_plural = "mã xác nhận"
+        indexes = [models.Index(fields=["purpose", "target", "created_at"])]
+
+
+class LoginFailure(models.Model):
+    """A failed log-in, kept briefly to lock out guessing (per username and per address)."""
+
+    username = models.CharField(max_length=254, db_index=True)
+    ip = models.GenericIPAddressField(null=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token (``Authorization: Bearer <token>``); only its SHA-256 is stored."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("tên gợi nhớ", max_length=100)
+    prefix = models.CharField("đầu mã", max_length=12, help_text="Vài ký tự đầu, để nhận ra mã.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
+    last_used_at = models.DateTimeField("dùng lần cuối", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "mã truy cập API"
+        verbose_name_plural = "mã truy cập API"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
