@@ -1,0 +1,108 @@
+"""Public tracking of dossiers: by code (masked, rate limited) or by contact + identity with an OTP.
+
+Nothing personal leaves through the public view: the applicant's name is masked and the timeline
+lists actions, statuses and dates only (no notes, no actors).
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from motcua.dossiers.models import Dossier, DossierEvent, Status
+from motcua.dossiers.submission import mask_name, supplement_request
+from motcua.dossiers.transitions import TRANSITIONS
+
+RATE_LIMIT = 20  # requests per window per client address
+RATE_WINDOW = 60
+RATE_LIMIT_MESSAGE = "Bạn tra cứu quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau một phút."
+OTP_PURPOSE = "tracking"
+
+
+def rate_limited(scope: str, client: str, limit: int = RATE_LIMIT, window: int = RATE_WINDOW) -> bool:
+    """Count one hit for ``client`` in a fixed window; True once the limit is exceeded."""
+    key = f"rl:{scope}:{client}"
+    if cache.add(key, 1, window):
+        return False
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, window)
+        return False
+    return count > limit
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def normalise_code(code: str) -> str:
+    return "".join(str(code or "").split()).upper()[:60]
+
+
+def find_by_code(code: str) -> Dossier | None:
+    code = normalise_code(code)
+    if not code:
+        return None
+    return (
+        Dossier.objects.filter(code__iexact=code)
+        .exclude(status=Status.DRAFT)
+        .select_related("procedure", "receiving_agency", "current_agency")
+        .first()
+    )
+
+
+def public_view(dossier: Dossier) -> dict:
+    """What anyone holding the code may see."""
+    events = [
+        {
+            "at": e.at,
+            "action": TRANSITIONS[e.action].label if e.action in TRANSITIONS else e.action,
+            "status": Status(e.to_status).label if e.to_status is not None else "",
+        }
+        for e in DossierEvent.objects.filter(dossier=dossier).order_by("at", "id")
+    ]
+    needed = []
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        request = supplement_request(dossier) or {"items": []}
+        needed = [
+            (item["component"].name if item.get("component") else "") + (f" – {item['note']}" if item.get("note") else "")
+            for item in request["items"]
+        ]
+        needed = [n.strip(" –") for n in needed if n.strip(" –")]
+        if not needed and request.get("note"):
+            needed = [request["note"]]
+    return {
+        "code": dossier.code,
+        "procedure": dossier.procedure.name,
+        "procedure_code": dossier.procedure.code,
+        "status": dossier.status,
+        "status_label": Status(dossier.status).label,
+        "applicant": mask_name(dossier.applicant_name),
+        "receiving_agency": dossier.receiving_agency.name,
+        "submitted_at": dossier.submitted_at,
+        "appointment_at": dossier.appointment_at,
+        "returned_at": dossier.returned_at,
+        "needed": needed,
+        "timeline": events,
+    }
+
+
+def dossiers_of_person(contact: str, identity: str):
+    """Dossiers whose applicant has this phone or e-mail and this identity number."""
+    contact = (contact or "").strip()
+    identity = "".join((identity or "").split())
+    if not contact or not identity:
+        return Dossier.objects.none()
+    qs = Dossier.objects.exclude(status=Status.DRAFT).filter(applicant_identity=identity)
+    if "@" in contact:
+        qs = qs.filter(applicant_email__iexact=contact)
+    else:
+        try:
+            from motcua.accounts.validators import normalise_phone
+
+            contact = normalise_phone(contact)
+        except Exception:
+            return Dossier.objects.none()
+        qs = qs.filter(applicant_phone=contact)
+    return qs.select_related("procedure").order_by("-submitted_at")
+
