@@ -6,4 +6,16 @@ app_name = "office"
 
 urlpatterns = [
     path("can-bo/", views.dashboard, name="dashboard"),
+    path("can-bo/tiep-nhan/", views.reception_inbox, name="reception"),
+    path("can-bo/tiep-nhan/tai-quay/", views.counter_intake, name="counter"),
+    path("can-bo/ho-so/", views.work_inbox, name="inbox"),
+    path("can-bo/ho-so/<int:pk>/", views.dossier_detail, name="dossier"),
+    path("can-bo/ho-so/<int:pk>/tiep-nhan/", views.accept, name="accept"),
+    path("can-bo/ho-so/<int:pk>/yeu-cau-bo-sung/", views.request_supplement, name="request_supplement"),
+    path("can-bo/ho-so/<int:pk>/tu-choi/", views.refuse, name="refuse"),
+    path("can-bo/ho-so/<int:pk>/phe-duyet/", views.approve, name="approve"),
+    path("can-bo/ho-so/<int:pk>/dung-xu-ly/", views.stop, name="stop"),
+    path("can-bo/ho-so/<int:pk>/tra-ket-qua/", views.return_result, name="return_result"),
+    path("can-bo/ho-so/<int:pk>/tep/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("can-bo/so-theo-doi/", views.register, name="register"),
 ]

@@ -1,23 +1,531 @@
+"""Pages of the officials' area (/can-bo/): reception, counter intake, work inbox, dossier, register.
+
+Every dossier page loads the dossier through :func:`services.visible_dossiers`, so staff of
+another agency get 404; an action the user's role does not allow answers 403, one the status
+does not allow 409 (TransitionNotAllowed), bad input 400, each with a Vietnamese message.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from motcua.catalog.models import DocumentComponent, Procedure
+from motcua.core.text import fold, nfc
+from motcua.dossiers.models import Attachment, Dossier, DossierEvent, Status
+from motcua.dossiers.services import TransitionNotAllowed
+from motcua.dossiers.transitions import TRANSITIONS
+from motcua.office import forms, services
+from motcua.organisations.models import Role
+
+PAGE_SIZE = 50
 
 
 def staff_required(view):
     """Only officials (accounts of kind staff) may open office pages."""
 
     @login_required
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_staff_member:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
+
+
+def client_address(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _page_number(request) -> int:
+    try:
+        return max(int(request.GET.get("trang", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def _paginate(qs, request):
+    """Offset pagination without COUNT: fetch one row more than a page to know if there is a next one."""
+    number = _page_number(request)
+    rows = list(qs[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    return rows[:PAGE_SIZE], number, has_next
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("trang", None)
+    return params.urlencode()
+
+
+def _visible_dossier(request, pk) -> Dossier:
+    dossier = (
+        services.visible_dossiers(request.user)
+        .select_related("procedure", "receiving_agency", "competent_agency", "current_agency", "case")
+        .filter(pk=pk)
+        .first()
+    )
+    if dossier is None:
+        raise Http404("Không tìm thấy hồ sơ trong phạm vi cơ quan của bạn.")
+    return dossier
+
+
+def _error(request, message: str, status: int, dossier: Dossier | None = None):
+    return render(request, "office/error.html", {"message": message, "dossier": dossier}, status=status)
+
+
+def _transition_error(request, exc: TransitionNotAllowed, dossier: Dossier):
+    return _error(request, str(exc), 403 if exc.forbidden else 409, dossier)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+# --- Dashboard -----------------------------------------------------------------------------
 
 
 @staff_required
 def dashboard(request):
-    roles = request.user.staff_roles.select_related("agency").all()
-    return render(request, "office/dashboard.html", {"roles": roles})
+    roles = services.staff_roles(request.user)
+    return render(request, "office/dashboard.html", {"roles": roles, "is_desk": services.has_role(request.user, Role.RECEPTION)})
+
+
+# --- Reception -----------------------------------------------------------------------------
+
+
+@staff_required
+def reception_inbox(request):
+    """New online dossiers (status 1) of the user's desks, oldest first."""
+    agencies = services.desk_agencies(request.user)
+    if not agencies:
+        raise PermissionDenied("Bạn không phải cán bộ tiếp nhận.")
+    qs = (
+        Dossier.objects.filter(receiving_agency__in=agencies, status=Status.SUBMITTED)
+        .select_related("procedure")
+        .only("id", "code", "applicant_name", "submitted_at", "channel", "procedure__name", "procedure__code")
+        .order_by("submitted_at", "id")
+    )
+    rows, number, has_next = _paginate(qs, request)
+    return render(
+        request,
+        "office/reception_inbox.html",
+        {"rows": rows, "page": number, "has_next": has_next, "query": _query_without_page(request)},
+    )
+
+
+def _components_with_attachments(dossier: Dossier):
+    components = list(
+        DocumentComponent.objects.filter(procedure_id=dossier.procedure_id).filter(Q(case=None) | Q(case_id=dossier.case_id))
+    )
+    attachments = list(Attachment.objects.filter(dossier=dossier, is_current=True).order_by("component_id", "-version"))
+    by_component: dict = {}
+    for att in attachments:
+        by_component.setdefault(att.component_id, []).append(att)
+    items = [{"component": c, "attachments": by_component.get(c.pk, [])} for c in components]
+    known = {c.pk for c in components}
+    extra = [a for a in attachments if a.component_id not in known]
+    return items, extra
+
+
+# --- Dossier page and actions --------------------------------------------------------------
+
+
+def _workflow_context(request, dossier):
+    """Tasks of the dossier from the workflow app, when it is installed."""
+    try:
+        from motcua.workflow.models import Task
+    except ImportError:
+        return {"tasks": []}
+    tasks = list(Task.objects.filter(dossier=dossier).select_related("assignee", "agency").order_by("-id")[:20])
+    return {"tasks": tasks}
+
+
+@staff_required
+def dossier_detail(request, pk, *, status=200, error=None, form_errors=None):
+    dossier = _visible_dossier(request, pk)
+    items, extra = _components_with_attachments(dossier)
+    events = list(DossierEvent.objects.filter(dossier=dossier).select_related("actor", "agency").order_by("at", "id"))
+    actions = services.available_actions(request.user, dossier)
+    context = {
+        "dossier": dossier,
+        "items": items,
+        "extra_attachments": extra,
+        "events": events,
+        "actions": actions,
+        "action_labels": {a: TRANSITIONS[a].label for a in actions},
+        "check_forms": services.CHECK_FORMS,
+        "refuse_form": forms.RefuseForm(),
+        "stop_form": forms.StopForm(),
+        "return_form": forms.ReturnForm(initial={"receiver_name": dossier.applicant_name, "method": dossier.result_method}),
+        "approve_form": forms.ApproveForm(),
+        "error": error,
+        "now": timezone.now(),
+    }
+    context.update(_workflow_context(request, dossier))
+    return render(request, "office/dossier_detail.html", context, status=status)
+
+
+def _run_action(request, pk, action: str, fn):
+    """Shared handling of a dossier action: visibility, role, errors, audit address, redirect."""
+    if request.method != "POST":
+        return HttpResponse("Chỉ nhận yêu cầu POST.", status=405)
+    dossier = _visible_dossier(request, pk)
+    try:
+        actor = services.actor_for(request.user, dossier, action, client_address(request))
+        fn(dossier, actor)
+    except TransitionNotAllowed as exc:
+        return _transition_error(request, exc, dossier)
+    except ValidationError as exc:
+        return dossier_detail(request, pk, status=400, error=_validation_message(exc))
+    messages.success(request, f"Đã thực hiện: {TRANSITIONS[action].label}.")
+    return redirect("office:dossier", pk=dossier.pk)
+
+
+@staff_required
+def accept(request, pk):
+    def do(dossier, actor):
+        items, _ = _components_with_attachments(dossier)
+        checks = []
+        for item in items:
+            c = item["component"]
+            form = request.POST.get(f"form-{c.pk}", "electronic")
+            try:
+                count = int(request.POST.get(f"count-{c.pk}", c.quantity) or 0)
+            except ValueError:
+                raise ValidationError(f"Số lượng của «{c.name[:60]}» phải là số.")
+            checks.append(
+                {"component_id": c.pk, "name": c.name, "form": form, "count": count,
+                 "present": form != "none" and count > 0, "required": c.required}
+            )
+        services.accept_dossier(dossier, actor, checks, note=request.POST.get("note", ""))
+
+    return _run_action(request, pk, "accept", do)
+
+
+@staff_required
+def request_supplement(request, pk):
+    def do(dossier, actor):
+        selected = set(request.POST.getlist("component"))
+        components = {str(c.pk): c for c in DocumentComponent.objects.filter(procedure_id=dossier.procedure_id)}
+        if selected - components.keys():
+            raise ValidationError("Thành phần hồ sơ không thuộc thủ tục này.")
+        items = [
+            {"component_id": c.pk, "name": c.name, "note": request.POST.get(f"note-{cid}", "")}
+            for cid, c in components.items()
+            if cid in selected
+        ]
+        other = nfc(request.POST.get("other", ""))
+        if other:
+            items.append({"component_id": None, "name": other, "note": ""})
+        services.request_supplement(dossier, actor, items, note=request.POST.get("note", ""))
+
+    return _run_action(request, pk, "request_supplement", do)
+
+
+@staff_required
+def refuse(request, pk):
+    return _run_action(request, pk, "refuse", lambda d, a: services.refuse_dossier(d, a, request.POST.get("reason", "")))
+
+
+@staff_required
+def stop(request, pk):
+    return _run_action(request, pk, "stop", lambda d, a: services.stop_processing(d, a, request.POST.get("reason", "")))
+
+
+@staff_required
+def approve(request, pk):
+    def do(dossier, actor):
+        upload = request.FILES.get("result_file")
+        services.approve_with_result(dossier, actor, upload, note=request.POST.get("note", ""))
+
+    return _run_action(request, pk, "approve", do)
+
+
+@staff_required
+def return_result(request, pk):
+    def do(dossier, actor):
+        services.return_result(
+            dossier,
+            actor,
+            request.POST.get("receiver_name", ""),
+            request.POST.get("method", ""),
+            request.POST.get("originals_taken_back", ""),
+        )
+
+    return _run_action(request, pk, "return_result", do)
+
+
+@staff_required
+def attachment_download(request, pk, attachment_id):
+    """Open an attachment of a dossier the user may see (never via a public media URL)."""
+    dossier = _visible_dossier(request, pk)
+    att = get_object_or_404(Attachment, pk=attachment_id, dossier=dossier)
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Tệp không còn trong kho lưu trữ.")
+    response = FileResponse(handle, content_type=att.content_type, as_attachment=False, filename=att.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Counter intake ------------------------------------------------------------------------
+
+
+@staff_required
+def counter_intake(request):
+    agencies = services.desk_agencies(request.user)
+    if not agencies:
+        raise PermissionDenied("Bạn không phải cán bộ tiếp nhận.")
+    procedure = None
+    pid = request.GET.get("thu-tuc") or request.POST.get("procedure")
+    if pid:
+        if not str(pid).isdigit():
+            return _error(request, "Mã thủ tục không hợp lệ.", 400)
+        procedure = get_object_or_404(Procedure, pk=int(pid), is_active=True)
+    if procedure is None:
+        q = nfc(request.GET.get("q", ""))
+        results = []
+        if q:
+            key = fold(q)
+            results = list(
+                Procedure.objects.filter(is_active=True)
+                .filter(Q(code__startswith=q) | Q(search_text__contains=key))
+                .order_by("-popularity", "code")[:20]
+            )
+        return render(request, "office/counter_search.html", {"q": q, "results": results})
+
+    components = list(DocumentComponent.objects.filter(procedure=procedure))
+    status = 200
+    error = None
+    if request.method == "POST":
+        form = forms.CounterApplicantForm(request.POST)
+        agency_id = request.POST.get("agency")
+        agency = next((a for a in agencies if str(a.pk) == agency_id), agencies[0] if len(agencies) == 1 else None)
+        if agency is None:
+            error, status = "Hãy chọn nơi tiếp nhận.", 400
+        elif form.is_valid():
+            files = {c.pk: request.FILES.getlist(f"component-{c.pk}") for c in components}
+            files = {k: v for k, v in files.items() if v}
+            data = dict(form.cleaned_data)
+            channel = data.pop("channel")
+            note = data.pop("note", "")
+            try:
+                actor = services.Actor(user=request.user, role=Role.RECEPTION, agency=agency, client_address=client_address(request))
+                dossier = services.receive_at_counter(
+                    procedure=procedure, actor=actor, applicant=data, files=files, channel=channel, note=note
+                )
+            except ValidationError as exc:
+                error, status = _validation_message(exc), 400
+            except TransitionNotAllowed as exc:
+                error, status = str(exc), 403 if exc.forbidden else 409
+            else:
+                messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}.")
+                return redirect("office:dossier", pk=dossier.pk)
+        else:
+            error, status = "Thông tin chưa hợp lệ, hãy kiểm tra các ô được đánh dấu.", 400
+    else:
+        form = forms.CounterApplicantForm()
+    return render(
+        request,
+        "office/counter_form.html",
+        {"procedure": procedure, "components": components, "form": form, "agencies": agencies, "error": error},
+        status=status,
+    )
+
+
+# --- Work inbox ----------------------------------------------------------------------------
+
+
+def _search_filter(q: str) -> Q:
+    q = nfc(q)
+    compact = q.replace(" ", "")
+    if compact.isdigit() and len(compact) in (10, 12, 13):
+        return Q(applicant_identity=compact) | Q(applicant_phone=compact)
+    if "-" in q or "." in q:
+        return Q(code__istartswith=q)
+    return Q(applicant_name__icontains=q) | Q(code__iexact=q)
+
+
+@staff_required
+def work_inbox(request):
+    """Dossiers held by my agencies, sorted by time left (earliest appointment first)."""
+    ids = services.staff_agency_ids(request.user)
+    if not ids:
+        raise PermissionDenied("Bạn chưa được phân vai trò tại cơ quan nào.")
+    status = request.GET.get("trang-thai", "")
+    valid = {str(s) for s, _ in forms.INBOX_STATUSES}
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = services.visible_dossiers(request.user).filter(_search_filter(q))
+    else:
+        qs = Dossier.objects.filter(current_agency_id__in=ids)
+    if status in valid:
+        qs = qs.filter(status=int(status))
+    elif not q:
+        qs = qs.filter(status__in=[s for s, _ in forms.INBOX_STATUSES])
+    agency = request.GET.get("co-quan", "")
+    if agency.isdigit() and int(agency) in ids:
+        qs = qs.filter(current_agency_id=int(agency))
+    qs = qs.select_related("procedure").only(
+        "id", "code", "status", "applicant_name", "appointment_at", "received_at", "procedure__name"
+    ).order_by("appointment_at", "id")
+    rows, number, has_next = _paginate(qs, request)
+    return render(
+        request,
+        "office/work_inbox.html",
+        {
+            "rows": rows,
+            "page": number,
+            "has_next": has_next,
+            "query": _query_without_page(request),
+            "statuses": forms.INBOX_STATUSES,
+            "status": status,
+            "q": q,
+            "now": timezone.now(),
+            "roles": services.staff_roles(request.user),
+            "agency": agency,
+        },
+    )
+
+
+# --- Register (sổ theo dõi) ----------------------------------------------------------------
+
+REGISTER_COLUMNS = [
+    "STT",
+    "Mã hồ sơ",
+    "Thủ tục",
+    "Chủ hồ sơ",
+    "Số định danh",
+    "Địa chỉ",
+    "Điện thoại",
+    "Kênh",
+    "Ngày tiếp nhận",
+    "Ngày hẹn trả",
+    "Ngày có kết quả",
+    "Ngày trả kết quả",
+    "Trạng thái",
+]
+
+
+def _parse_day(value: str, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else default
+    except ValueError:
+        raise ValidationError("Ngày không hợp lệ (định dạng YYYY-MM-DD).")
+
+
+def _fmt(value) -> str:
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def _register_rows(qs):
+    for i, d in enumerate(qs.iterator(chunk_size=2000), start=1):
+        yield [
+            i,
+            d.code or "",
+            d.procedure.name,
+            d.applicant_name,
+            d.applicant_identity,
+            d.applicant_address,
+            d.applicant_phone,
+            d.get_channel_display(),
+            _fmt(d.received_at),
+            _fmt(d.appointment_at),
+            _fmt(d.decided_at),
+            _fmt(d.returned_at),
+            d.get_status_display(),
+        ]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@staff_required
+def register(request):
+    """The desk's register of received dossiers per period, as a page, CSV or Excel."""
+    agencies = services.desk_agencies(request.user)
+    if not agencies:
+        raise PermissionDenied("Sổ theo dõi dành cho cán bộ tiếp nhận.")
+    today = timezone.localdate()
+    try:
+        start = _parse_day(request.GET.get("tu", ""), today.replace(day=1))
+        end = _parse_day(request.GET.get("den", ""), today)
+    except ValidationError as exc:
+        return _error(request, _validation_message(exc), 400)
+    if end < start:
+        return _error(request, "Ngày kết thúc phải sau ngày bắt đầu.", 400)
+    tz = timezone.get_current_timezone()
+    qs = (
+        Dossier.objects.filter(
+            receiving_agency__in=agencies,
+            received_at__gte=dt.datetime.combine(start, dt.time.min, tz),
+            received_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tz),
+        )
+        .select_related("procedure")
+        .order_by("received_at", "id")
+    )
+    fmt = request.GET.get("dinh-dang", "")
+    filename = f"so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}"
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+
+        def stream():
+            yield "\ufeff"  # Excel opens UTF-8 CSV correctly with a BOM.
+            yield writer.writerow(REGISTER_COLUMNS)
+            for row in _register_rows(qs):
+                yield writer.writerow(row)
+
+        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("Sổ theo dõi")
+        ws.append([f"SỔ THEO DÕI HỒ SƠ từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}"])
+        ws.append(REGISTER_COLUMNS)
+        for row in _register_rows(qs):
+            ws.append(row)
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    rows, number, has_next = _paginate(qs, request)
+    return render(
+        request,
+        "office/register.html",
+        {
+            "rows": rows,
+            "page": number,
+            "has_next": has_next,
+            "offset": (number - 1) * PAGE_SIZE,
+            "start": start,
+            "end": end,
+            "query": _query_without_page(request),
+        },
+    )
+
+
+def dossier_url(dossier) -> str:
+    return reverse("office:dossier", kwargs={"pk": dossier.pk})

@@ -1,0 +1,386 @@
+"""Desk rules of the one-stop office: who may see a dossier, reception, counter intake, decision and return.
+
+Every status change goes through :func:`motcua.dossiers.services.transition`; this module only
+decides which role acts, validates the input and records what the desk checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from motcua.accounts.validators import normalise_phone, validate_cccd, validate_tax_code
+from motcua.catalog.models import Channel, DocumentComponent, OnlineService, Procedure
+from motcua.core.text import nfc
+from motcua.dossiers.attachments import AttachmentRejected, add_attachment
+from motcua.dossiers.models import ApplicantType, Attachment, Dossier, ResultMethod, Status
+from motcua.dossiers.services import Actor, TransitionNotAllowed, allocate_code, transition
+from motcua.dossiers.transitions import TRANSITIONS
+from motcua.organisations.models import Agency, Role, StaffRole
+
+# Actions done by the desk of the receiving agency; the others by the agency holding the dossier.
+DESK_ACTIONS = {"accept", "refuse", "receive_at_counter", "return_result", "supplement", "withdraw", "payment_received"}
+
+
+# --- Who sees what -------------------------------------------------------------------------
+
+
+def staff_roles(user) -> list[StaffRole]:
+    """The user's roles, cached on the user object for the request."""
+    cached = getattr(user, "_office_roles", None)
+    if cached is None:
+        cached = list(StaffRole.objects.filter(user=user).select_related("agency")) if user.is_authenticated else []
+        user._office_roles = cached
+    return cached
+
+
+def staff_agency_ids(user) -> set[int]:
+    return {r.agency_id for r in staff_roles(user)}
+
+
+def has_role(user, *roles: str) -> bool:
+    return any(r.role in roles for r in staff_roles(user))
+
+
+def _held_via_workflow(agency_ids) -> Q:
+    """Dossiers an agency holds through a transfer or a task (the workflow app's records)."""
+    try:
+        from motcua.workflow.models import Task, Transfer  # noqa: F401
+    except ImportError:
+        return Q(pk__in=[])
+    q = Q(pk__in=Task.objects.filter(agency_id__in=agency_ids).values("dossier_id"))
+    q |= Q(pk__in=Transfer.objects.filter(to_agency_id__in=agency_ids).values("dossier_id"))
+    q |= Q(pk__in=Transfer.objects.filter(from_agency_id__in=agency_ids).values("dossier_id"))
+    return q
+
+
+def visible_dossiers(user) -> QuerySet[Dossier]:
+    """Dossiers a staff member may see: received, decided or held by one of their agencies."""
+    ids = staff_agency_ids(user)
+    if not ids:
+        return Dossier.objects.none()
+    return Dossier.objects.filter(
+        Q(receiving_agency_id__in=ids) | Q(competent_agency_id__in=ids) | Q(current_agency_id__in=ids) | _held_via_workflow(ids)
+    ).exclude(status=Status.DRAFT)
+
+
+def can_see(user, dossier: Dossier) -> bool:
+    ids = staff_agency_ids(user)
+    if not ids or dossier.status == Status.DRAFT:
+        return False
+    if {dossier.receiving_agency_id, dossier.competent_agency_id, dossier.current_agency_id} & ids:
+        return True
+    return visible_dossiers(user).filter(pk=dossier.pk).exists()
+
+
+def actor_for(user, dossier: Dossier, action: str, client_address: str | None = None) -> Actor:
+    """The role in which ``user`` may do ``action`` on ``dossier``; TransitionNotAllowed(forbidden) if none.
+
+    Desk actions belong to the receiving agency's reception staff, processing actions to the
+    staff of the agency that holds the dossier (current, else competent).
+    """
+    spec = TRANSITIONS.get(action)
+    if spec is None:
+        raise TransitionNotAllowed(f"Thao tác không hợp lệ: {action}")
+    if action in DESK_ACTIONS:
+        agencies = [dossier.receiving_agency_id]
+    elif action == "request_supplement":
+        agencies = [dossier.receiving_agency_id, dossier.current_agency_id, dossier.competent_agency_id]
+    else:
+        agencies = [dossier.current_agency_id or dossier.competent_agency_id]
+    for agency_id in agencies:
+        for r in staff_roles(user):
+            if r.agency_id == agency_id and r.role in spec.roles:
+                return Actor(user=user, role=r.role, agency=r.agency, client_address=client_address)
+    raise TransitionNotAllowed(f"Vai trò của bạn không được phép thực hiện thao tác «{spec.label}» với hồ sơ này.", forbidden=True)
+
+
+def available_actions(user, dossier: Dossier) -> list[str]:
+    """Actions the transition table allows from the current status and the user's roles permit."""
+    result = []
+    for action, spec in TRANSITIONS.items():
+        if dossier.status not in spec.sources or action in ("submit", "receive_at_counter", "supplement"):
+            continue
+        try:
+            actor_for(user, dossier, action)
+        except TransitionNotAllowed:
+            continue
+        result.append(action)
+    return result
+
+
+# --- Reception of online dossiers ----------------------------------------------------------
+
+
+@dataclass
+class ComponentCheck:
+    """What the desk saw for one component: its form (original, copy, electronic copy) and count."""
+
+    component_id: int | None
+    name: str
+    form: str
+    count: int
+    present: bool
+    required: bool = True
+
+
+CHECK_FORMS = {"original": "Bản chính", "copy": "Bản sao", "electronic": "Bản sao điện tử", "none": "Không có"}
+
+
+def _checks_data(checks) -> list[dict]:
+    out = []
+    for c in checks or []:
+        if isinstance(c, ComponentCheck):
+            c = c.__dict__
+        form = c.get("form", "electronic")
+        if form not in CHECK_FORMS:
+            raise ValidationError(f"Hình thức giấy tờ không hợp lệ: {form}")
+        out.append(
+            {
+                "component_id": c.get("component_id"),
+                "name": nfc(c.get("name", "")),
+                "form": form,
+                "count": max(int(c.get("count") or 0), 0),
+                "present": bool(c.get("present", True)),
+                "required": bool(c.get("required", True)),
+            }
+        )
+    return out
+
+
+def accept_dossier(dossier: Dossier, actor: Actor, checks=None, note: str = "") -> Dossier:
+    """Accept a complete online dossier: receipt date, appointment from the working calendar, workflow start."""
+    from motcua.workflow.deadlines import compute_appointment
+    from motcua.workflow.services import start_workflow
+
+    data = _checks_data(checks)
+    missing = [c["name"][:80] for c in data if c["required"] and not c["present"]]
+    if missing:
+        raise ValidationError("Hồ sơ còn thiếu: " + "; ".join(missing) + ". Hãy yêu cầu bổ sung thay vì tiếp nhận.")
+    received_at = timezone.now()
+    appointment = compute_appointment(dossier, received_at)
+    with transaction.atomic():
+        transition(
+            dossier,
+            "accept",
+            actor,
+            note=nfc(note),
+            data={"checks": data},
+            at=received_at,
+            update_fields={"received_at": received_at, "appointment_at": appointment},
+        )
+        start_workflow(dossier, actor)
+    return dossier
+
+
+def request_supplement(dossier: Dossier, actor: Actor, items: list[dict], note: str = "") -> Dossier:
+    """Ask for everything missing at once (Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ).
+
+    The event data has the shape the citizen's side reads:
+    ``{"items": [{"component_id", "name", "note"}], "note": ...}``.
+    """
+    clean = []
+    for item in items or []:
+        name = nfc(item.get("name"))
+        item_note = nfc(item.get("note"))
+        if not name and not item_note:
+            continue
+        clean.append({"component_id": item.get("component_id"), "name": name, "note": item_note})
+    note = nfc(note)
+    if not clean:
+        raise ValidationError("Hãy chọn ít nhất một giấy tờ cần bổ sung và ghi rõ yêu cầu.")
+    transition(dossier, "request_supplement", actor, note=note, data={"items": clean, "note": note})
+    return dossier
+
+
+def refuse_dossier(dossier: Dossier, actor: Actor, reason: str) -> Dossier:
+    """Refuse at reception (Phiếu từ chối tiếp nhận giải quyết hồ sơ); the reason is mandatory."""
+    reason = nfc(reason)
+    if len(reason) < 5:
+        raise ValidationError("Hãy ghi rõ lý do từ chối tiếp nhận.")
+    now = timezone.now()
+    transition(dossier, "refuse", actor, note=reason, data={"reason": reason}, at=now, update_fields={"finished_at": now})
+    return dossier
+
+
+# --- Counter and postal intake -------------------------------------------------------------
+
+
+def validate_identity(applicant_type: int, identity: str) -> str:
+    """CCCD for citizens, tax code for businesses (accounts.validators)."""
+    if applicant_type == ApplicantType.BUSINESS:
+        return validate_tax_code(identity)
+    return validate_cccd(identity)
+
+
+def store_attachment(dossier: Dossier, component, upload, user) -> Attachment:
+    """Validated storage (type by content, size, hash, virus scan) through the dossiers app; flagged digitised."""
+    try:
+        return add_attachment(dossier, component, upload, user=user)
+    except AttachmentRejected as exc:
+        raise ValidationError(f"Tệp «{getattr(upload, 'name', '')}»: {exc}") from exc
+
+
+def competent_agency_for(procedure: Procedure, receiving: Agency) -> Agency:
+    service = (
+        OnlineService.objects.filter(procedure=procedure, receiving_points=receiving).select_related("agency").first()
+        or OnlineService.objects.filter(procedure=procedure, agency=receiving).select_related("agency").first()
+    )
+    return service.agency if service else receiving
+
+
+def receive_at_counter(
+    *,
+    procedure: Procedure,
+    actor: Actor,
+    applicant: dict,
+    files: dict | None = None,
+    channel: int = Channel.COUNTER,
+    case=None,
+    note: str = "",
+) -> Dossier:
+    """Create and accept a dossier brought to the counter (channel 1) or by post (channel 3).
+
+    ``applicant`` holds applicant_type, applicant_name, applicant_identity, applicant_phone,
+    applicant_email, applicant_address, summary, result_method, postal_address. ``files`` maps a
+    component id to a list of uploaded scans; every scan is flagged digitised. The code comes from
+    the same series as online dossiers.
+    """
+    from motcua.workflow.deadlines import compute_appointment
+    from motcua.workflow.services import start_workflow
+
+    if channel not in (Channel.COUNTER, Channel.POST):
+        raise ValidationError("Kênh tiếp nhận tại quầy phải là trực tiếp hoặc bưu chính.")
+    agency = actor.agency
+    if agency is None:
+        raise ValidationError("Không xác định được nơi tiếp nhận.")
+    applicant_type = int(applicant.get("applicant_type") or ApplicantType.CITIZEN)
+    if applicant_type not in ApplicantType.values:
+        raise ValidationError("Loại đối tượng không hợp lệ.")
+    name = nfc(applicant.get("applicant_name"))
+    if not name:
+        raise ValidationError("Hãy nhập họ tên chủ hồ sơ.")
+    identity = validate_identity(applicant_type, applicant.get("applicant_identity", ""))
+    phone = applicant.get("applicant_phone") or ""
+    phone = normalise_phone(phone) if phone.strip() else ""
+    method = applicant.get("result_method") or ResultMethod.COUNTER
+    if method not in ResultMethod.values:
+        raise ValidationError("Hình thức nhận kết quả không hợp lệ.")
+    postal = nfc(applicant.get("postal_address"))
+    if method == ResultMethod.POST and not postal:
+        raise ValidationError("Hãy nhập địa chỉ nhận kết quả qua bưu chính.")
+    components = {c.pk: c for c in DocumentComponent.objects.filter(procedure=procedure)}
+    files = files or {}
+    for cid in files:
+        if cid not in components:
+            raise ValidationError("Thành phần hồ sơ không thuộc thủ tục đã chọn.")
+    missing = [c.name for c in components.values() if c.required and not files.get(c.pk) and (case is None or c.case_id in (None, case.pk))]
+    if missing:
+        raise ValidationError("Chưa có bản quét của thành phần bắt buộc: " + "; ".join(m[:80] for m in missing))
+
+    received_at = timezone.now()
+    with transaction.atomic():
+        dossier = Dossier.objects.create(
+            procedure=procedure,
+            procedure_version=procedure.versions.order_by("-number").first(),
+            case=case,
+            status=Status.DRAFT,
+            channel=channel,
+            receiving_agency=agency,
+            competent_agency=competent_agency_for(procedure, agency),
+            current_agency=agency,
+            applicant_type=applicant_type,
+            applicant_name=name,
+            applicant_identity=identity,
+            applicant_phone=phone,
+            applicant_email=nfc(applicant.get("applicant_email")),
+            applicant_address=nfc(applicant.get("applicant_address")),
+            summary=nfc(applicant.get("summary")) or procedure.name[:500],
+            result_method=method,
+            postal_address=postal,
+            submitted_at=received_at,
+            code=allocate_code(agency, received_at),
+            is_digitised=any(files.values()),
+        )
+        for cid, uploads in files.items():
+            for upload in uploads:
+                store_attachment(dossier, components[cid], upload, actor.user)
+        appointment = compute_appointment(dossier, received_at)
+        transition(
+            dossier,
+            "receive_at_counter",
+            actor,
+            note=nfc(note),
+            data={"channel": channel},
+            at=received_at,
+            update_fields={"received_at": received_at, "appointment_at": appointment},
+        )
+        start_workflow(dossier, actor)
+    return dossier
+
+
+# --- Decision, stop and return -------------------------------------------------------------
+
+
+def approve_with_result(dossier: Dossier, actor: Actor, result_file=None, note: str = "") -> Dossier:
+    """The leader approves (status 9); the uploaded result is kept as an attachment without component."""
+    now = timezone.now()
+    with transaction.atomic():
+        data = {}
+        if result_file is not None:
+            att = store_attachment(dossier, None, result_file, actor.user)
+            data["result_attachment_id"] = att.pk
+        fields = {"decided_at": now, "finished_at": now}
+        if dossier.appointment_at and not dossier.timeliness:
+            fields["timeliness"] = _timeliness(now, dossier.appointment_at)
+        transition(dossier, "approve", actor, note=nfc(note), data=data, at=now, update_fields=fields)
+    return dossier
+
+
+def _timeliness(decided_at, appointment_at) -> str:
+    from motcua.dossiers.models import Timeliness
+
+    if decided_at.date() < timezone.localtime(appointment_at).date():
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME if decided_at <= appointment_at else Timeliness.LATE
+
+
+def stop_processing(dossier: Dossier, actor: Actor, reason: str) -> Dossier:
+    """Stop processing (status 8, Thông báo dừng giải quyết hồ sơ) with its reason."""
+    reason = nfc(reason)
+    if len(reason) < 5:
+        raise ValidationError("Hãy ghi rõ lý do dừng xử lý.")
+    now = timezone.now()
+    transition(dossier, "stop", actor, note=reason, data={"reason": reason}, at=now, update_fields={"finished_at": now})
+    return dossier
+
+
+def return_result(dossier: Dossier, actor: Actor, receiver_name: str, method: str, originals_taken_back: str = "") -> Dossier:
+    """The desk hands the result over (status 10): who received it, how, which originals went back."""
+    receiver_name = nfc(receiver_name)
+    if not receiver_name:
+        raise ValidationError("Hãy nhập họ tên người nhận kết quả.")
+    if method not in ResultMethod.values:
+        raise ValidationError("Hình thức trả kết quả không hợp lệ.")
+    originals = nfc(originals_taken_back)
+    now = timezone.now()
+    transition(
+        dossier,
+        "return_result",
+        actor,
+        note=f"Người nhận: {receiver_name}. Hình thức: {ResultMethod(method).label}."
+        + (f" Bản gốc trả lại: {originals}." if originals else ""),
+        data={"receiver_name": receiver_name, "method": method, "originals_taken_back": originals},
+        at=now,
+        update_fields={"returned_at": now},
+    )
+    return dossier
+
+
+def desk_agencies(user) -> list[Agency]:
+    """Agencies where the user works at the desk."""
+    return [r.agency for r in staff_roles(user) if r.role == Role.RECEPTION]

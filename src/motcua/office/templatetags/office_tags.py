@@ -1,0 +1,38 @@
+"""Small display helpers of the office pages."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def time_left(appointment, now):
+    """'còn 2 ngày 3 giờ' or 'quá hạn 5 giờ' (calendar time; the deadline itself is in working time)."""
+    if appointment is None:
+        return "—"
+    seconds = int((appointment - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, hours = seconds // 86400, (seconds % 86400) // 3600
+    text = f"{days} ngày {hours} giờ" if days else f"{hours} giờ {(seconds % 3600) // 60} phút"
+    return f"quá hạn {text}" if late else f"còn {text}"
+
+
+@register.filter
+def is_late(appointment, now):
+    return appointment is not None and appointment < now
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def action_label(action):
+    from motcua.dossiers.transitions import TRANSITIONS
+
+    spec = TRANSITIONS.get(action)
+    return spec.label if spec else action
