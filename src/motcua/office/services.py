@@ -47,15 +47,12 @@ def has_role(user, *roles: str) -> bool:
 
 
 def _held_via_workflow(agency_ids) -> Q:
-    """Dossiers an agency holds through a transfer or a task (the workflow app's records)."""
-    try:
-        from motcua.workflow.models import Task, Transfer  # noqa: F401
-    except ImportError:
-        return Q(pk__in=[])
-    q = Q(pk__in=Task.objects.filter(agency_id__in=agency_ids).values("dossier_id"))
-    q |= Q(pk__in=Transfer.objects.filter(to_agency_id__in=agency_ids).values("dossier_id"))
-    q |= Q(pk__in=Transfer.objects.filter(from_agency_id__in=agency_ids).values("dossier_id"))
-    return q
+    """Dossiers an agency holds or held through a task or a transfer (liên thông)."""
+    from motcua.workflow.models import AgencyHolding, Task
+
+    return Q(pk__in=Task.objects.filter(agency_id__in=agency_ids).values("dossier_id")) | Q(
+        pk__in=AgencyHolding.objects.filter(agency_id__in=agency_ids).values("dossier_id")
+    )
 
 
 def visible_dossiers(user) -> QuerySet[Dossier]:
@@ -69,12 +66,18 @@ def visible_dossiers(user) -> QuerySet[Dossier]:
 
 
 def can_see(user, dossier: Dossier) -> bool:
+    """Same rule as :func:`visible_dossiers` for one loaded dossier (no query in the common case)."""
+    from motcua.workflow.models import AgencyHolding, Task
+
     ids = staff_agency_ids(user)
     if not ids or dossier.status == Status.DRAFT:
         return False
     if {dossier.receiving_agency_id, dossier.competent_agency_id, dossier.current_agency_id} & ids:
         return True
-    return visible_dossiers(user).filter(pk=dossier.pk).exists()
+    return (
+        Task.objects.filter(dossier=dossier, agency_id__in=ids).exists()
+        or AgencyHolding.objects.filter(dossier=dossier, agency_id__in=ids).exists()
+    )
 
 
 def actor_for(user, dossier: Dossier, action: str, client_address: str | None = None) -> Actor:
@@ -334,19 +337,10 @@ def approve_with_result(dossier: Dossier, actor: Actor, result_file=None, note: 
         if result_file is not None:
             att = store_attachment(dossier, None, result_file, actor.user)
             data["result_attachment_id"] = att.pk
+        # Timeliness is classed by the workflow app's receiver from decided_at and the appointment.
         fields = {"decided_at": now, "finished_at": now}
-        if dossier.appointment_at and not dossier.timeliness:
-            fields["timeliness"] = _timeliness(now, dossier.appointment_at)
         transition(dossier, "approve", actor, note=nfc(note), data=data, at=now, update_fields=fields)
     return dossier
-
-
-def _timeliness(decided_at, appointment_at) -> str:
-    from motcua.dossiers.models import Timeliness
-
-    if decided_at.date() < timezone.localtime(appointment_at).date():
-        return Timeliness.EARLY
-    return Timeliness.ON_TIME if decided_at <= appointment_at else Timeliness.LATE
 
 
 def stop_processing(dossier: Dossier, actor: Actor, reason: str) -> Dossier:

@@ -73,12 +73,11 @@ def _query_without_page(request) -> str:
 
 def _visible_dossier(request, pk) -> Dossier:
     dossier = (
-        services.visible_dossiers(request.user)
-        .select_related("procedure", "receiving_agency", "competent_agency", "current_agency", "case")
+        Dossier.objects.select_related("procedure", "receiving_agency", "competent_agency", "current_agency", "case")
         .filter(pk=pk)
         .first()
     )
-    if dossier is None:
+    if dossier is None or not services.can_see(request.user, dossier):
         raise Http404("Không tìm thấy hồ sơ trong phạm vi cơ quan của bạn.")
     return dossier
 
@@ -181,9 +180,9 @@ def dossier_detail(request, pk, *, status=200, error=None, form_errors=None):
 
 def _run_action(request, pk, action: str, fn):
     """Shared handling of a dossier action: visibility, role, errors, audit address, redirect."""
+    dossier = _visible_dossier(request, pk)
     if request.method != "POST":
         return HttpResponse("Chỉ nhận yêu cầu POST.", status=405)
-    dossier = _visible_dossier(request, pk)
     try:
         actor = services.actor_for(request.user, dossier, action, client_address(request))
         fn(dossier, actor)
