@@ -292,6 +292,69 @@ BENCH_ENDPOINTS = env(
     group="Core",
 )
 
+SIGNING_PKI_DIR = Path(
+    env(
+        "SIGNING_PKI_DIR",
+        str(VAR_DIR / "pki"),
+        help="Folder of the signing keys: `agencies/<agency code>.p12` per agency (and the dev CA from `motcua dev-ca`).",
+        group="Digital signatures",
+        shown="$MOTCUA_VAR_DIR/pki",
+    )
+)
+SIGNING_P12_PASSWORD = env(
+    "SIGNING_P12_PASSWORD",
+    "" if IS_PRODUCTION else "motcua-dev-only",
+    help="Password of the agencies' PKCS#12 files. Required in production.",
+    group="Digital signatures",
+    shown="(development: motcua-dev-only)",
+)
+SIGNING_TRUST_ROOTS = env(
+    "SIGNING_TRUST_ROOTS",
+    [],
+    help="Comma-separated PEM/DER files of the CAs trusted when verifying signed results; empty means the development CA (outside production).",
+    group="Digital signatures",
+)
+VERIFY_UPLOAD_MAX_BYTES = env(
+    "VERIFY_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, help="Largest PDF accepted by the public verification page.",
+    group="Digital signatures",
+)
+
+# Payments (motcua.payments). Development secrets exist only outside production.
+PAYMENT_SIMULATOR_ENABLED = env(
+    "PAYMENT_SIMULATOR_ENABLED",
+    not IS_PRODUCTION,
+    help="Serve the payment simulator at /mo-phong-thanh-toan/ (development and tests only; refused in production).",
+    group="Payments",
+)
+if PAYMENT_SIMULATOR_ENABLED and IS_PRODUCTION:
+    raise ImproperlyConfigured("PAYMENT_SIMULATOR_ENABLED must stay off when MOTCUA_ENV=production")
+PAYMENT_GATEWAYS = env(
+    "PAYMENT_GATEWAYS", ["vnpay", "national", "vietqr"], help="Payment methods offered, in order (comma-separated).",
+    group="Payments",
+)
+VNPAY_TMN_CODE = env("VNPAY_TMN_CODE", "" if IS_PRODUCTION else "MOTCUA01", help="VNPAY terminal (merchant) code.", group="Payments")
+VNPAY_HASH_SECRET = env(
+    "VNPAY_HASH_SECRET", "" if IS_PRODUCTION else "dev-vnpay-secret-not-for-production",
+    help="VNPAY hash secret (HMAC-SHA512 key).", group="Payments", shown="(development value outside production)",
+)
+VNPAY_URL = env("VNPAY_URL", "", help="VNPAY payment URL; empty uses the simulator (outside production).", group="Payments")
+VNPAY_API_URL = env("VNPAY_API_URL", "", help="VNPAY query API (querydr) URL; empty uses the simulator.", group="Payments")
+NATIONAL_PAY_MERCHANT_CODE = env(
+    "NATIONAL_PAY_MERCHANT_CODE", "" if IS_PRODUCTION else "MOTCUA", help="Merchant code on the national payment platform.",
+    group="Payments",
+)
+NATIONAL_PAY_KEY = env(
+    "NATIONAL_PAY_KEY", "" if IS_PRODUCTION else "dev-national-key-not-for-production",
+    help="Checksum key of the national payment platform.", group="Payments", shown="(development value outside production)",
+)
+NATIONAL_PAY_URL = env("NATIONAL_PAY_URL", "", help="National payment platform URL; empty uses the simulator.", group="Payments")
+NATIONAL_PAY_API_URL = env(
+    "NATIONAL_PAY_API_URL", "", help="National payment platform query API URL; empty uses the simulator.", group="Payments"
+)
+VIETQR_BANK_BIN = env("VIETQR_BANK_BIN", "" if IS_PRODUCTION else "970436", help="BIN of the bank receiving transfers.", group="Payments")
+VIETQR_ACCOUNT = env("VIETQR_ACCOUNT", "" if IS_PRODUCTION else "0011001234567", help="Account number receiving transfers.", group="Payments")
+VIETQR_ACCOUNT_NAME = env("VIETQR_ACCOUNT_NAME", "" if IS_PRODUCTION else "KHO BAC NHA NUOC (THU NGHIEM)", help="Account holder shown to payers.", group="Payments")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
