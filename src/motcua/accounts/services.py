@@ -289,12 +289,13 @@ def start_password_reset(identifier: str) -> str | None:
 
 def reset_password(identifier: str, code: str, new_password: str) -> User:
     user = find_user(identifier)
+    if user is not None:  # check the password first so a weak one does not use up the code
+        try:
+            validate_password(new_password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
     if user is None or not verify_otp("password_reset", contact_of(user), code):
         raise ValidationError({"code": ["Mã xác nhận không đúng hoặc đã hết hạn."]})
-    try:
-        validate_password(new_password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
     user.set_password(new_password)
     user.contact_confirmed = True  # the code proved the contact
     user.save(update_fields=["password", "contact_confirmed"])
@@ -332,3 +333,16 @@ def user_for_token(raw: str) -> User | None:
 
 def revoke_api_token(user: User, token_id: int) -> bool:
     return ApiToken.objects.filter(user=user, pk=token_id).delete()[0] > 0
+
+
+def after_contact_change(user: User) -> str | None:
+    """A changed phone/e-mail must be confirmed again: mark unconfirmed and send a code.
+
+    Returns the masked contact the code went to, or None when the resend throttle applies.
+    """
+    User.objects.filter(pk=user.pk).update(contact_confirmed=False)
+    user.contact_confirmed = False
+    try:
+        return issue_otp("register", contact_of(user))
+    except OtpThrottled:
+        return None
