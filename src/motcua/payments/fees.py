@@ -1,0 +1,150 @@
+"""Fee computation: the catalogue's legal amounts, then the province's rules on top."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from motcua.catalog.models import Channel, Fee
+from motcua.payments.models import ApplicantCategory, CollectAt, CollectionPolicy, FeeRule
+
+
+def format_vnd(amount: int) -> str:
+    """150000 -> '150.000 đ' (Vietnamese thousands separator)."""
+    return f"{int(amount):,}".replace(",", ".") + " đ"
+
+
+@dataclass
+class FeeLine:
+    kind: str
+    label: str
+    base_amount: int
+    amount: int
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "label": self.label, "base_amount": self.base_amount, "amount": self.amount,
+                "notes": self.notes}
+
+
+@dataclass
+class FeeQuote:
+    lines: list[FeeLine]
+    total: int
+    collect_at: str
+    explanation: str
+
+    @property
+    def is_free(self) -> bool:
+        return self.total == 0
+
+    @property
+    def collect_at_label(self) -> str:
+        return CollectAt(self.collect_at).label
+
+    @property
+    def total_display(self) -> str:
+        return format_vnd(self.total)
+
+
+def _matching_rules(procedure, channel: int, on: dt.date):
+    return (
+        FeeRule.objects.filter(is_active=True)
+        .filter(Q(procedure=procedure) | Q(procedure__isnull=True))
+        .filter(Q(channel=channel) | Q(channel__isnull=True))
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=on))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .order_by("id")
+    )
+
+
+def _applies(rule: FeeRule, kind: str, category: str | None) -> bool:
+    if rule.kind and rule.kind != kind:
+        return False
+    if rule.applicant_categories and category not in rule.applicant_categories:
+        return False
+    return True
+
+
+def _basis(rule: FeeRule) -> str:
+    return f" ({rule.legal_basis})" if rule.legal_basis else ""
+
+
+def compute_fee(procedure, channel: int, applicant_category: str | None = None, *, case=None,
+                on: dt.date | None = None) -> FeeQuote:
+    """What an applicant pays for ``procedure`` through ``channel``, line by line, explained.
+
+    Base lines come from the catalogue's ``Fee`` rows of the matching ``ProcedureChannel`` (the
+    case's own channel first, else the general one); ``amount`` rules set or override a kind's
+    base; then exemptions (free) and the largest percentage reduction that applies.
+    """
+    on = on or timezone.localdate()
+    channel = int(channel)
+    channels = list(procedure.channels.filter(channel=channel).prefetch_related("fees"))
+    chosen = [c for c in channels if case is not None and c.case_id == getattr(case, "pk", None)] or [
+        c for c in channels if c.case_id is None
+    ] or channels[:1]
+    lines: dict[str, FeeLine] = {}
+    for pc in chosen:
+        for fee in pc.fees.all():
+            line = lines.get(fee.kind)
+            if line is None:
+                lines[fee.kind] = FeeLine(fee.kind, Fee.Kind(fee.kind).label, fee.amount, fee.amount)
+            else:
+                line.base_amount += fee.amount
+                line.amount += fee.amount
+    rules = list(_matching_rules(procedure, channel, on))
+    for rule in rules:
+        if rule.effect != FeeRule.Effect.AMOUNT or rule.amount is None or rule.applicant_categories:
+            continue
+        kinds = [rule.kind] if rule.kind else (list(lines) or [Fee.Kind.FEE])
+        for kind in kinds:
+            lines[kind] = FeeLine(kind, Fee.Kind(kind).label, rule.amount, rule.amount,
+                                  [f"Mức thu theo {rule.name}{_basis(rule)}."])
+    for line in lines.values():
+        if line.amount == 0:
+            continue
+        exempt = next((r for r in rules if r.effect == FeeRule.Effect.EXEMPT and _applies(r, line.kind, applicant_category)), None)
+        if exempt:
+            line.amount = 0
+            who = ApplicantCategory(applicant_category).label if applicant_category in ApplicantCategory.values else ""
+            line.notes.append(f"Miễn {line.label.lower()}{' cho ' + who.lower() if who else ''} theo {exempt.name}{_basis(exempt)}.")
+            continue
+        reductions = [r for r in rules if r.effect == FeeRule.Effect.PERCENT_OFF and r.percent
+                      and _applies(r, line.kind, applicant_category)]
+        if reductions:
+            best = max(reductions, key=lambda r: r.percent)
+            # Round half up to the đồng: amounts are whole VND.
+            line.amount = (line.amount * (100 - best.percent) + 50) // 100
+            line.notes.append(f"Giảm {best.percent}% theo {best.name}{_basis(best)}.")
+    total = sum(line.amount for line in lines.values())
+    # The channel-specific policy wins over the procedure-wide one.
+    policies = sorted(
+        CollectionPolicy.objects.filter(procedure=procedure).filter(Q(channel=channel) | Q(channel__isnull=True)),
+        key=lambda p: p.channel is None,
+    )
+    if total == 0:
+        collect_at = CollectAt.NONE
+    else:
+        collect_at = policies[0].collect_at if policies else CollectAt.BEFORE_PROCESSING
+    explanation = _explain(list(lines.values()), total, collect_at, Channel(channel).label)
+    return FeeQuote(list(lines.values()), total, collect_at, explanation)
+
+
+def _explain(lines: list[FeeLine], total: int, collect_at: str, channel_label: str) -> str:
+    if not lines or all(line.base_amount == 0 for line in lines):
+        return f"Thủ tục này không thu phí, lệ phí khi thực hiện qua kênh {channel_label.lower()}."
+    parts = []
+    for line in lines:
+        text = f"{line.label}: {format_vnd(line.amount)}"
+        if line.amount != line.base_amount:
+            text += f" (mức gốc {format_vnd(line.base_amount)})"
+        if line.notes:
+            text += " – " + " ".join(line.notes)
+        parts.append(text)
+    if total == 0:
+        return "Bạn được miễn toàn bộ phí, lệ phí. " + " ".join(parts)
+    return f"Tổng số tiền phải nộp: {format_vnd(total)}, {CollectAt(collect_at).label.lower()}. " + "; ".join(parts) + "."

@@ -1,0 +1,493 @@
+"""Business rules of payments: requesting a fee on a dossier, paying it through a gateway,
+verifying every callback, reconciling with the gateways, bank transfers, refunds, expiry.
+
+``mark_paid`` is the one place a payment becomes paid: it locks the payment row, checks amount,
+currency and state against our own record, stores the gateway's transaction id (unique in the
+database) and, once the request is settled, moves the dossier on with ``payment_received``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from motcua.dossiers.models import Dossier, Status
+from motcua.dossiers.services import Actor, TransitionNotAllowed
+from motcua.dossiers.services import transition as dossier_transition
+from motcua.payments.base import CallbackData, CallbackRejected
+from motcua.payments.fees import FeeQuote, compute_fee, format_vnd  # noqa: F401 - public API
+from motcua.payments.models import GatewayCallbackLog, Payment, PaymentRequest, PaymentState
+from motcua.payments.registry import UnknownGateway, get_gateway
+from motcua.payments.states import PaymentStateMachine
+
+log = logging.getLogger(__name__)
+PAID_ONLINE_PROVINCE_PORTAL = 2
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_RE = re.compile(r"MC\d{6}[A-Z2-9]{8}")
+
+
+class PaymentError(Exception):
+    """A payment action that cannot be done; the message is Vietnamese, for the user."""
+
+
+def new_reference() -> str:
+    """MC + yymmdd + 8 unambiguous letters/digits: fits VNPAY's TxnRef and a bank transfer note."""
+    day = timezone.localdate().strftime("%y%m%d")
+    return "MC" + day + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+# --- requesting and starting -------------------------------------------------------------------
+
+def open_request(dossier) -> PaymentRequest | None:
+    return dossier.payment_requests.filter(settled_at__isnull=True).order_by("-requested_at").first()
+
+
+def request_payment(dossier, actor: Actor, amount: int | None = None, *, note: str = "") -> PaymentRequest:
+    """Ask the applicant to pay (dossier -> status 6). ``amount`` defaults to the fee quote for the
+    dossier's procedure, channel and applicant category (``form_data["applicant_category"]``)."""
+    quote = compute_fee(dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"),
+                        case=dossier.case)
+    lines = [line.as_dict() for line in quote.lines]
+    explanation = quote.explanation
+    if amount is None:
+        amount = quote.total
+    elif amount != quote.total:
+        lines = [{"kind": "other", "label": "Nghĩa vụ tài chính", "base_amount": amount, "amount": amount, "notes": []}]
+        explanation = f"Số tiền phải nộp theo yêu cầu của cơ quan giải quyết: {format_vnd(amount)}."
+    if amount <= 0:
+        raise PaymentError("Hồ sơ không có khoản phí, lệ phí nào phải nộp.")
+    with transaction.atomic():
+        if open_request(dossier) is not None:
+            raise PaymentError("Hồ sơ đang có một yêu cầu thanh toán chưa hoàn thành.")
+        dossier_transition(dossier, "request_payment", actor, note=note or explanation, data={"amount": amount})
+        return PaymentRequest.objects.create(
+            dossier=dossier, amount=amount, lines=lines, explanation=explanation,
+            requested_by=actor.user if getattr(actor.user, "pk", None) else None,
+        )
+
+
+def start_payment(dossier, gateway_code: str, user=None, *, client_ip: str = "127.0.0.1",
+                  base_url: str | None = None) -> tuple[Payment, str]:
+    """Create (or reuse a still valid) pending payment for the open request; return it with the
+    URL to send the payer to (the gateway, or our bank-transfer page)."""
+    try:
+        gateway = get_gateway(gateway_code)
+    except UnknownGateway:
+        raise PaymentError("Phương thức thanh toán không hợp lệ.") from None
+    if not gateway.is_configured():
+        raise PaymentError("Phương thức thanh toán này chưa được cấu hình.")
+    if dossier.status != Status.PAYMENT_REQUESTED:
+        raise PaymentError("Hồ sơ hiện không ở trạng thái chờ thực hiện nghĩa vụ tài chính.")
+    req = open_request(dossier)
+    if req is None:
+        raise PaymentError("Hồ sơ không có yêu cầu thanh toán nào đang chờ.")
+    now = timezone.now()
+    payment = (
+        Payment.objects.filter(request=req, gateway=gateway.code, state=PaymentState.PENDING, expires_at__gt=now)
+        .order_by("-created_at").first()
+    )
+    if payment is None:
+        payment = Payment.objects.create(
+            dossier=dossier, request=req, reference=new_reference(), amount=req.amount, currency="VND",
+            gateway=gateway.code, payer=user if getattr(user, "pk", None) else None, expires_at=now + gateway.expiry,
+        )
+        payment.transitions.create(event="create", from_state="", to_state=PaymentState.PENDING, at=now,
+                                   actor=payment.payer, source="citizen")
+    return payment, gateway.start_url(payment, client_ip=client_ip, base_url=base_url)
+
+
+# --- paying ------------------------------------------------------------------------------------
+
+@dataclass
+class MarkPaidResult:
+    payment: Payment
+    created: bool
+
+
+def mark_paid(payment: Payment, txn_id: str, amount: int, currency: str, *, source: str = "ipn", actor=None,
+              raw: dict | None = None, note: str = "") -> MarkPaidResult:
+    """Record that ``payment`` was paid, exactly once.
+
+    Idempotent: the same transaction id again returns ``created=False`` and changes nothing.
+    Raises :class:`CallbackRejected` (amount/currency mismatch, a different transaction for an
+    already paid payment, a transaction id already used by another payment, a state that cannot
+    become paid). The row lock serialises concurrent callbacks for one payment; the unique
+    transaction id guards across payments.
+    """
+    if not txn_id:
+        raise CallbackRejected("missing_fields", "transaction id")
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if locked.state in (PaymentState.PAID, PaymentState.REFUNDED):
+            if locked.gateway_transaction_id == txn_id:
+                _refresh(payment, locked)
+                return MarkPaidResult(locked, created=False)
+            raise CallbackRejected("already_confirmed", f"đã thanh toán bằng giao dịch {locked.gateway_transaction_id}")
+        if int(amount) != locked.amount:
+            raise CallbackRejected("amount_mismatch", f"nhận {amount}, phải là {locked.amount}")
+        if currency != locked.currency:
+            raise CallbackRejected("currency_mismatch", f"nhận {currency}, phải là {locked.currency}")
+        if not PaymentStateMachine.can(locked, "confirm"):
+            raise CallbackRejected("invalid_state", f"trạng thái {locked.state}")
+        if Payment.objects.filter(gateway_transaction_id=txn_id).exclude(pk=locked.pk).exists():
+            raise CallbackRejected("transaction_reused", txn_id)
+        try:
+            with transaction.atomic():
+                PaymentStateMachine.apply(
+                    locked, "confirm", actor=actor, source=source, note=note,
+                    update_fields={"gateway_transaction_id": txn_id,
+                                   "raw_callbacks": [*locked.raw_callbacks, *([raw] if raw else [])]},
+                )
+        except IntegrityError:
+            raise CallbackRejected("transaction_reused", txn_id) from None
+        _settle(locked)
+    _refresh(payment, locked)
+    return MarkPaidResult(locked, created=True)
+
+
+def _refresh(target: Payment, source: Payment) -> None:
+    for f in source._meta.concrete_fields:
+        setattr(target, f.attname, getattr(source, f.attname))
+
+
+def _settle(payment: Payment) -> None:
+    """Inside mark_paid's transaction: settle the request and move the dossier on."""
+    req = PaymentRequest.objects.select_for_update().get(pk=payment.request_id)
+    if req.settled_at is not None:
+        log.warning("Payment %s paid a request already settled: refund needed", payment.reference)
+        return
+    req.settled_at = payment.paid_at
+    req.save(update_fields=["settled_at"])
+    gateway = get_gateway(payment.gateway)
+    if gateway.online:
+        # Dossier belongs to the dossiers app: set the flag by a narrow update, not a model change.
+        Dossier.objects.filter(pk=payment.dossier_id).update(paid_online=PAID_ONLINE_PROVINCE_PORTAL)
+    dossier = Dossier.objects.get(pk=payment.dossier_id)
+    if dossier.status == Status.PAYMENT_REQUESTED and not PaymentRequest.objects.filter(
+        dossier_id=dossier.pk, settled_at__isnull=True
+    ).exists():
+        try:
+            dossier_transition(
+                dossier, "payment_received", Actor(role="system"),
+                note=f"Đã thanh toán {format_vnd(payment.amount)} qua {gateway.name} (mã {payment.reference}).",
+                data={"payment": payment.reference, "amount": payment.amount, "gateway": payment.gateway},
+            )
+        except TransitionNotAllowed as exc:  # the money is recorded whatever the dossier does
+            log.warning("Payment %s: dossier not moved on: %s", payment.reference, exc)
+
+
+def mark_failed(payment: Payment, *, source: str = "ipn", note: str = "", raw: dict | None = None) -> bool:
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not PaymentStateMachine.can(locked, "fail"):
+            return False
+        PaymentStateMachine.apply(locked, "fail", source=source, note=note,
+                                  update_fields={"raw_callbacks": [*locked.raw_callbacks, *([raw] if raw else [])]})
+    _refresh(payment, locked)
+    return True
+
+
+@dataclass
+class CallbackOutcome:
+    accepted: bool
+    reason: str
+    payment: Payment | None = None
+    data: CallbackData | None = None
+    detail: str = ""
+    answer: dict = field(default_factory=dict)
+
+
+def _log(gateway: str, source: str, params: dict, accepted: bool, reason: str, detail: str, remote_addr, reference=""):
+    GatewayCallbackLog.objects.create(
+        gateway=gateway, source=source, reference=reference[:64], params=params,
+        verdict=GatewayCallbackLog.Verdict.ACCEPTED if accepted else GatewayCallbackLog.Verdict.REJECTED,
+        reason=reason, detail=detail[:2000], remote_addr=remote_addr or None,
+    )
+
+
+def apply_result(gateway, data: CallbackData, *, source: str, raw: dict) -> tuple[Payment, str]:
+    """Check a verified result against our record and apply it; returns (payment, reason)."""
+    payment = Payment.objects.filter(reference=data.reference, gateway=gateway.code).first()
+    if payment is None:
+        raise CallbackRejected("unknown_order", data.reference)
+    if data.amount != payment.amount:
+        raise CallbackRejected("amount_mismatch", f"nhận {data.amount}, phải là {payment.amount}")
+    if data.currency != payment.currency:
+        raise CallbackRejected("currency_mismatch", f"nhận {data.currency}, phải là {payment.currency}")
+    if data.success:
+        result = mark_paid(payment, data.transaction_id, data.amount, data.currency, source=source, raw=raw)
+        if not result.created:
+            raise CallbackRejected("already_confirmed", f"giao dịch {data.transaction_id} đã ghi nhận")
+        return payment, "paid"
+    if payment.state != PaymentState.PENDING:
+        raise CallbackRejected("invalid_state", f"trạng thái {payment.state}")
+    mark_failed(payment, source=source, note=f"Mã kết quả {data.status_code}", raw=raw)
+    return payment, "failed"
+
+
+def handle_callback(gateway_code: str, params: dict[str, str], *, remote_addr: str | None = None,
+                    source: str = "ipn") -> CallbackOutcome:
+    """Verify and apply one gateway callback; every outcome is logged with its reason."""
+    params = {str(k): str(v) for k, v in params.items()}
+    try:
+        gateway = get_gateway(gateway_code)
+    except UnknownGateway:
+        _log(gateway_code[:20], source, params, False, "unknown_gateway", "", remote_addr)
+        return CallbackOutcome(False, "unknown_gateway")
+    data = None
+    try:
+        data = gateway.parse_callback(params)
+        payment, reason = apply_result(gateway, data, source=source, raw=params)
+    except CallbackRejected as exc:
+        _log(gateway.code, source, params, False, exc.reason, exc.detail, remote_addr, data.reference if data else "")
+        body, _ = gateway.ipn_answer(exc.reason, False)
+        return CallbackOutcome(False, exc.reason, None, data, exc.detail, body)
+    _log(gateway.code, source, params, True, reason, "", remote_addr, data.reference)
+    body, _ = gateway.ipn_answer(reason, True)
+    return CallbackOutcome(True, reason, payment, data, "", body)
+
+
+def verify_return(gateway_code: str, params: dict[str, str]) -> tuple[Payment | None, str]:
+    """The payer's return from the gateway: verify the signature and show OUR record (the IPN,
+    not the browser, changes state). Returns (payment or None, error reason or "")."""
+    try:
+        gateway = get_gateway(gateway_code)
+        data = gateway.parse_callback({str(k): str(v) for k, v in params.items()})
+    except UnknownGateway:
+        return None, "unknown_gateway"
+    except CallbackRejected as exc:
+        _log(gateway_code, "return", dict(params), False, exc.reason, exc.detail, None)
+        return None, exc.reason
+    payment = Payment.objects.filter(reference=data.reference, gateway=gateway.code).select_related("dossier").first()
+    return payment, "" if payment else "unknown_order"
+
+
+# --- bank transfers ------------------------------------------------------------------------------
+
+def confirm_bank_transfer(payment: Payment, actor, bank_ref: str, *, amount: int | None = None) -> MarkPaidResult:
+    """Staff confirm that a VietQR transfer arrived (``bank_ref``: the bank's transaction number)."""
+    bank_ref = (bank_ref or "").strip()
+    if not bank_ref:
+        raise PaymentError("Vui lòng nhập mã giao dịch của ngân hàng.")
+    if payment.gateway != "vietqr":
+        raise PaymentError("Chỉ xác nhận thủ công được khoản chuyển khoản ngân hàng.")
+    try:
+        return mark_paid(payment, f"vietqr:{bank_ref}", payment.amount if amount is None else amount, "VND",
+                         source="staff", actor=actor, note=f"Cán bộ xác nhận chuyển khoản, mã {bank_ref}.")
+    except CallbackRejected as exc:
+        raise PaymentError(REJECT_MESSAGES.get(exc.reason, "Không xác nhận được khoản thanh toán.")) from exc
+
+
+REJECT_MESSAGES = {
+    "amount_mismatch": "Số tiền không khớp với khoản phải nộp.",
+    "currency_mismatch": "Loại tiền không phải VND.",
+    "already_confirmed": "Khoản thanh toán này đã được xác nhận trước đó.",
+    "transaction_reused": "Mã giao dịch ngân hàng đã được dùng cho khoản thanh toán khác.",
+    "invalid_state": "Khoản thanh toán không còn ở trạng thái chờ.",
+}
+
+STATEMENT_COLUMNS = {
+    "reference": ("ma_giao_dich", "mã giao dịch", "so_tham_chieu", "số tham chiếu", "reference", "transaction id"),
+    "amount": ("so_tien", "số tiền", "so_tien_ghi_co", "số tiền ghi có", "credit", "amount"),
+    "description": ("noi_dung", "nội dung", "dien_giai", "diễn giải", "description"),
+}
+
+
+@dataclass
+class StatementReport:
+    matched: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    unmatched: int = 0
+
+
+def import_bank_statement(stream, actor=None) -> StatementReport:
+    """Match a bank statement (CSV with a header: transaction reference, credit amount, description)
+    to pending VietQR payments by the MC… reference found in the description."""
+    text = stream.read()
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+    cols = {}
+    for key, names in STATEMENT_COLUMNS.items():
+        found = next((header[n] for n in names if n in header), None)
+        if found is None:
+            raise PaymentError(f"Tệp sao kê thiếu cột {' / '.join(names[:2])}.")
+        cols[key] = found
+    report = StatementReport()
+    for lineno, row in enumerate(reader, start=2):
+        match = REFERENCE_RE.search((row.get(cols["description"]) or "").upper().replace(" ", ""))
+        if not match:
+            report.unmatched += 1
+            continue
+        ref = match.group(0)
+        raw_amount = re.sub(r"[.,\s]|VND|đ", "", row.get(cols["amount"]) or "", flags=re.I)
+        bank_ref = (row.get(cols["reference"]) or "").strip()
+        payment = Payment.objects.filter(reference=ref, gateway="vietqr").first()
+        if payment is None:
+            report.problems.append(f"Dòng {lineno}: không có khoản thanh toán {ref}.")
+            continue
+        if not raw_amount.isdigit() or not bank_ref:
+            report.problems.append(f"Dòng {lineno}: thiếu số tiền hoặc mã giao dịch.")
+            continue
+        try:
+            result = mark_paid(payment, f"vietqr:{bank_ref}", int(raw_amount), "VND", source="statement", actor=actor,
+                               raw={k: v for k, v in row.items() if k}, note=f"Đối chiếu sao kê, mã {bank_ref}.")
+        except CallbackRejected as exc:
+            _log("vietqr", "statement", dict(row), False, exc.reason, exc.detail, None, ref)
+            report.problems.append(f"Dòng {lineno} ({ref}): {REJECT_MESSAGES.get(exc.reason, exc.reason)}")
+            continue
+        _log("vietqr", "statement", dict(row), True, "paid" if result.created else "already_confirmed", "", None, ref)
+        (report.matched if result.created else report.already).append(ref)
+    return report
+
+
+# --- reconciliation, expiry, refunds -------------------------------------------------------------
+
+@dataclass
+class ReconcileReport:
+    paid: int = 0
+    failed: int = 0
+    expired: int = 0
+    pending: int = 0
+    errors: int = 0
+
+
+def reconcile_payments(now=None) -> ReconcileReport:
+    """Ask each gateway's query API about our pending payments (an IPN may have been lost), apply
+    what it says through the same checks as a callback, then expire what is past its deadline."""
+    now = now or timezone.now()
+    report = ReconcileReport()
+    for payment in Payment.objects.filter(state=PaymentState.PENDING).order_by("created_at"):
+        gateway = get_gateway(payment.gateway)
+        result = None
+        try:
+            result = gateway.query(payment)
+            if result is not None and result.status in ("paid", "failed"):
+                _, reason = apply_result(gateway, result.data, source="query", raw=result.raw)
+                _log(gateway.code, "query", result.raw, True, reason, "", None, payment.reference)
+                setattr(report, reason, getattr(report, reason) + 1)
+                continue
+        except CallbackRejected as exc:
+            _log(gateway.code, "query", result.raw if result else {}, False, exc.reason, exc.detail, None,
+                 payment.reference)
+            report.errors += 1
+            if exc.reason == "query_failed":
+                continue  # the gateway did not answer: do not expire what may have been paid
+        if payment.expires_at and payment.expires_at < now:
+            if expire_payment(payment, note="Quá hạn thanh toán."):
+                report.expired += 1
+        else:
+            report.pending += 1
+    return report
+
+
+def expire_payment(payment: Payment, note: str = "") -> bool:
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        if not PaymentStateMachine.can(locked, "expire"):
+            return False
+        PaymentStateMachine.apply(locked, "expire", source="system", note=note)
+    _refresh(payment, locked)
+    return True
+
+
+def refund_payment(payment: Payment, actor, reason: str, amount: int | None = None) -> Payment:
+    """Record a refund made to the payer (through the gateway's merchant portal or the treasury)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError("Vui lòng nêu lý do hoàn tiền.")
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        amount = locked.amount if amount is None else int(amount)
+        if not 0 < amount <= locked.amount:
+            raise PaymentError("Số tiền hoàn không hợp lệ.")
+        if not PaymentStateMachine.can(locked, "refund"):
+            raise PaymentError("Chỉ hoàn tiền được khoản đã thanh toán.")
+        PaymentStateMachine.apply(locked, "refund", actor=actor, source="staff", note=reason,
+                                  update_fields={"refund_amount": amount, "refund_reason": reason})
+    _refresh(payment, locked)
+    return payment
+
+
+# --- receipt -------------------------------------------------------------------------------------
+
+DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+GROUPS = ["", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ"]
+
+
+def _three(n: int, full: bool) -> str:
+    hundreds, rest = divmod(n, 100)
+    tens, units = divmod(rest, 10)
+    words = []
+    if full or hundreds:
+        words += [DIGITS[hundreds], "trăm"]
+    if tens > 1:
+        words += [DIGITS[tens], "mươi"]
+        if units == 1:
+            words.append("mốt")
+        elif units == 5:
+            words.append("lăm")
+        elif units:
+            words.append(DIGITS[units])
+    elif tens == 1:
+        words.append("mười")
+        if units:
+            words.append("lăm" if units == 5 else DIGITS[units])
+    elif units:
+        if full or hundreds:
+            words.append("linh")
+        words.append(DIGITS[units])
+    return " ".join(words)
+
+
+def amount_in_words(amount: int) -> str:
+    """150000 -> 'Một trăm năm mươi nghìn đồng' (as written on Vietnamese receipts)."""
+    amount = int(amount)
+    if amount == 0:
+        return "Không đồng"
+    groups = []
+    while amount:
+        amount, g = divmod(amount, 1000)
+        groups.append(g)
+    parts = []
+    for i in range(len(groups) - 1, -1, -1):
+        if groups[i] == 0:
+            continue
+        words = _three(groups[i], full=i < len(groups) - 1)
+        parts.append(f"{words} {GROUPS[i]}".strip())
+    text = " ".join(parts) + " đồng"
+    return text[0].upper() + text[1:]
+
+
+def receipt_context(payment: Payment) -> dict:
+    dossier = payment.dossier
+    return {
+        "payment": payment, "dossier": dossier, "lines": payment.request.lines, "amount_display": format_vnd(payment.amount),
+        "amount_words": amount_in_words(payment.amount), "gateway_name": get_gateway(payment.gateway).name,
+        "paid_at": timezone.localtime(payment.paid_at) if payment.paid_at else None,
+        "agency": dossier.receiving_agency,
+    }
+
+
+def receipt_pdf(payment: Payment) -> bytes:
+    """The electronic receipt (biên lai) of a paid payment, as PDF."""
+    context = receipt_context(payment)
+    try:
+        from motcua.documents.services import render_pdf
+    except ImportError:  # the documents app's renderer is not there yet: same engine directly
+        render_pdf = None
+    if render_pdf is not None:
+        return render_pdf("payments/receipt_pdf.html", context)
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    return HTML(string=render_to_string("payments/receipt_pdf.html", context)).write_pdf()
