@@ -1,0 +1,416 @@
+"""Work on dossiers: tasks per workflow step, claiming, hand-overs, inter-agency transfers, inboxes.
+
+Status changes go through :func:`motcua.dossiers.services.transition`; hand-overs that keep the
+status (forward, return, transfer) write their own ``DossierEvent`` so the control slip can be
+generated from the history. Errors raise ``TransitionNotAllowed`` (``forbidden=True`` → 403,
+otherwise 409) with a Vietnamese message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from motcua.core.text import nfc
+from motcua.dossiers.models import FINAL_STATUSES, Dossier, DossierEvent, Status
+from motcua.dossiers.services import Actor, TransitionNotAllowed, transition
+from motcua.organisations.models import Role, StaffRole
+from motcua.workflow import calendar as cal
+from motcua.workflow.definitions import definition_for
+from motcua.workflow.models import AgencyHolding, DossierWorkflow, StepAction, Task, WorkflowStep
+
+ACTIVE = (Task.Status.OPEN, Task.Status.CLAIMED)
+SUPERVISORS = (Role.LEADER, Role.AGENCY_ADMIN)
+PAUSED = (Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED)
+
+
+def _as_actor(actor, role: str | None = None, agency=None) -> Actor:
+    if isinstance(actor, Actor):
+        return actor
+    if actor is None:
+        return Actor(role="system", agency=agency)
+    return Actor(user=actor, role=role or "system", agency=agency)
+
+
+def _user_roles(user, agency_id) -> set[str]:
+    if user is None or not getattr(user, "pk", None):
+        return set()
+    return set(StaffRole.objects.filter(user=user, agency_id=agency_id).values_list("role", flat=True))
+
+
+def _refresh(dossier) -> Dossier:
+    return Dossier.objects.select_related("procedure").get(pk=dossier.pk)
+
+
+def _event(dossier, action: str, actor: Actor, note: str = "", data: dict | None = None) -> DossierEvent:
+    return DossierEvent.objects.create(
+        dossier=dossier,
+        action=action,
+        from_status=dossier.status,
+        to_status=dossier.status,
+        actor=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_role=actor.role,
+        agency=actor.agency,
+        at=timezone.now(),
+        note=note,
+        client_address=actor.client_address,
+        data=data or {},
+    )
+
+
+def _step_agency(dossier, step: WorkflowStep) -> int:
+    return dossier.receiving_agency_id if step.at_receiving_agency else dossier.competent_agency_id
+
+
+def _hold(dossier, agency_id: int, at: dt.datetime, reason: str = "") -> None:
+    """Record that ``agency_id`` holds the dossier from ``at`` (closing the previous holding)."""
+    current = AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True).order_by("-started_at").first()
+    if current is not None and current.agency_id == agency_id:
+        return
+    AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=at)
+    AgencyHolding.objects.create(dossier=dossier, agency_id=agency_id, started_at=at, reason=reason[:255])
+    if dossier.current_agency_id != agency_id:
+        Dossier.objects.filter(pk=dossier.pk).update(current_agency_id=agency_id)
+        dossier.current_agency_id = agency_id
+
+
+def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, returns_to=None, reason="") -> Task:
+    agency_id = agency_id or _step_agency(dossier, step)
+    if step.budget_value:
+        due = cal.add_working_time(at, step.budget_value, step.budget_unit or "working_hours", agency=agency_id)
+        if dossier.appointment_at is not None and step.is_end is False:
+            due = min(due, max(dossier.appointment_at, at))
+    else:
+        due = dossier.appointment_at
+    task = Task.objects.create(
+        dossier=dossier,
+        step=step,
+        agency_id=agency_id,
+        unit=step.unit if agency_id == _step_agency(dossier, step) else None,
+        status=Task.Status.OPEN,
+        started_at=at,
+        due_at=due,
+        returns_to=returns_to,
+    )
+    _hold(dossier, agency_id, at, reason)
+    return task
+
+
+def _finish(task: Task, outcome: str, user, note: str = "", at: dt.datetime | None = None) -> None:
+    at = at or timezone.now()
+    Task.objects.filter(pk=task.pk).update(
+        status=Task.Status.DONE,
+        finished_at=at,
+        outcome=outcome,
+        note=note,
+        finished_by=user if getattr(user, "pk", None) else None,
+    )
+    task.status, task.finished_at, task.outcome, task.note = Task.Status.DONE, at, outcome, note
+
+
+def ensure_appointment(dossier) -> None:
+    """Set the appointment date of an accepted dossier that has none yet (idempotent)."""
+    if dossier.appointment_at is not None or dossier.status in (Status.DRAFT, Status.SUBMITTED):
+        return
+    from motcua.workflow.deadlines import compute_appointment
+
+    received = dossier.received_at or timezone.now()
+    appointment = compute_appointment(dossier, received)
+    Dossier.objects.filter(pk=dossier.pk, appointment_at__isnull=True).update(
+        appointment_at=appointment, received_at=received
+    )
+    dossier.appointment_at = Dossier.objects.values_list("appointment_at", flat=True).get(pk=dossier.pk)
+    dossier.received_at = received
+
+
+def current_task(dossier) -> Task | None:
+    return (
+        Task.objects.filter(dossier=dossier, status__in=ACTIVE)
+        .select_related("step", "agency", "assignee")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def start_workflow(dossier, actor) -> Task | None:
+    """Start processing an accepted dossier: record the reception step as done, open the next
+    step's task at the competent agency and move the dossier to "Đang xử lý". Idempotent: a
+    dossier already started returns its current task."""
+    actor = _as_actor(actor, role=Role.RECEPTION, agency=getattr(dossier, "receiving_agency", None))
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if locked.status in (Status.DRAFT, Status.SUBMITTED) or locked.is_final:
+            raise TransitionNotAllowed(
+                f"Không thể chuyển xử lý khi hồ sơ đang ở trạng thái «{Status(locked.status).label}»."
+            )
+        existing = DossierWorkflow.objects.filter(dossier=locked).first()
+        if existing is not None:
+            return current_task(locked)
+        definition = definition_for(locked)
+        now = timezone.now()
+        DossierWorkflow.objects.create(dossier=locked, definition=definition, started_at=now)
+        ensure_appointment(locked)
+        steps = list(definition.steps.all())
+        start = next((s for s in steps if s.is_start), steps[0])
+        received = locked.received_at or now
+        first = start
+        if start.role == Role.RECEPTION:
+            # The start step is the desk's reception, already done by accepting the dossier.
+            reception = Task.objects.create(
+                dossier=locked,
+                step=start,
+                agency_id=_step_agency(locked, start),
+                assignee=actor.user if getattr(actor.user, "pk", None) else None,
+                status=Task.Status.DONE,
+                started_at=min(received, now),
+                finished_at=now,
+                outcome=StepAction.FORWARD,
+                finished_by=actor.user if getattr(actor.user, "pk", None) else None,
+            )
+            AgencyHolding.objects.create(
+                dossier=locked, agency_id=reception.agency_id, started_at=reception.started_at, reason="Tiếp nhận"
+            )
+            following = start.outgoing.filter(action=StepAction.FORWARD).select_related("to_step").first()
+            first = following.to_step if following else None
+        task = _open_task(locked, first, now, reason="Chuyển xử lý") if first else None
+        if locked.status == Status.ACCEPTED:
+            transition(locked, "start_processing", actor)
+    for field in ("status", "appointment_at", "received_at", "current_agency_id"):
+        setattr(dossier, field, getattr(locked, field))
+    return task
+
+
+def _check_actor(task: Task, actor: Actor) -> str:
+    """The role the actor acts in for ``task``; raises if they may not act on it."""
+    if actor.user is None:
+        return actor.role  # system
+    roles = _user_roles(actor.user, task.agency_id)
+    if task.step.role in roles:
+        role = task.step.role
+    elif Role.AGENCY_ADMIN in roles:
+        role = Role.AGENCY_ADMIN
+    else:
+        raise TransitionNotAllowed("Bạn không có vai trò phù hợp để xử lý bước này.", forbidden=True)
+    if task.assignee_id and task.assignee_id != actor.user.pk and not (roles & set(SUPERVISORS)):
+        raise TransitionNotAllowed("Nhiệm vụ này đang do cán bộ khác xử lý.", forbidden=True)
+    return role
+
+
+def claim(task: Task, user) -> Task:
+    """Take an open task of one's unit inbox."""
+    roles = _user_roles(user, task.agency_id)
+    if task.step.role not in roles and Role.AGENCY_ADMIN not in roles:
+        raise TransitionNotAllowed("Bạn không có vai trò phù hợp để nhận nhiệm vụ này.", forbidden=True)
+    taken = Task.objects.filter(pk=task.pk, status=Task.Status.OPEN, assignee__isnull=True).update(
+        status=Task.Status.CLAIMED, assignee=user
+    )
+    if not taken:
+        current = Task.objects.get(pk=task.pk)
+        if current.assignee_id == user.pk and current.status == Task.Status.CLAIMED:
+            return current
+        raise TransitionNotAllowed("Nhiệm vụ đã được cán bộ khác nhận hoặc đã hoàn thành.")
+    task.refresh_from_db()
+    return task
+
+
+def assign(task: Task, user, actor) -> Task:
+    """Assign (or reassign) a task to ``user``: by a leader or agency administrator of the task's agency."""
+    actor = _as_actor(actor, agency=task.agency)
+    if actor.user is not None and not (_user_roles(actor.user, task.agency_id) & set(SUPERVISORS)):
+        raise TransitionNotAllowed("Chỉ lãnh đạo hoặc quản trị cơ quan được phân công nhiệm vụ.", forbidden=True)
+    if task.step.role not in _user_roles(user, task.agency_id):
+        raise TransitionNotAllowed(f"Cán bộ {user} không có vai trò «{task.step.get_role_display()}» tại cơ quan này.")
+    updated = Task.objects.filter(pk=task.pk, status__in=ACTIVE).update(status=Task.Status.CLAIMED, assignee=user)
+    if not updated:
+        raise TransitionNotAllowed("Nhiệm vụ đã hoàn thành, không thể phân công.")
+    task.refresh_from_db()
+    return task
+
+
+def _next_step(step: WorkflowStep, action: str) -> WorkflowStep | None:
+    row = step.outgoing.filter(action=action).select_related("to_step").first()
+    return row.to_step if row else None
+
+
+def complete(task: Task, action: str, actor, note: str = "", target_agency=None) -> Task | None:
+    """Perform ``action`` on ``task``'s step and return the next task (``None`` when the workflow ends).
+
+    Pausing actions (request_supplement, request_payment) keep the task open and return it.
+    """
+    task = Task.objects.select_related("step", "dossier").get(pk=task.pk)
+    actor = _as_actor(actor, agency=task.agency)
+    note = nfc(note or "").strip()
+    if task.status == Task.Status.DONE:
+        raise TransitionNotAllowed("Nhiệm vụ đã hoàn thành.")
+    if action not in (task.step.actions or []) and not (task.returns_to_id and action in ("forward", "return")):
+        label = StepAction(action).label if action in StepAction.values else action
+        raise TransitionNotAllowed(f"Thao tác «{label}» không được phép ở bước «{task.step.name}».")
+    role = _check_actor(task, actor)
+    if role != actor.role:
+        actor = Actor(user=actor.user, role=role, agency=actor.agency or task.agency, client_address=actor.client_address)
+    if action == StepAction.TRANSFER:
+        if target_agency is None:
+            raise TransitionNotAllowed("Vui lòng chọn cơ quan nhận liên thông.")
+        return transfer(task.dossier, target_agency, actor, note)
+    with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(pk=task.dossier_id)
+        if dossier.is_final:
+            raise TransitionNotAllowed(f"Hồ sơ đã ở trạng thái «{Status(dossier.status).label}».")
+        if action in (StepAction.REQUEST_SUPPLEMENT, StepAction.REQUEST_PAYMENT):
+            transition(dossier, action, actor, note=note, data={"task": task.pk})
+            return task
+        if dossier.status in PAUSED:
+            raise TransitionNotAllowed("Hồ sơ đang tạm dừng chờ bổ sung hoặc thực hiện nghĩa vụ tài chính.")
+        if action in (StepAction.REFUSE, StepAction.STOP):
+            name = "refuse" if action == StepAction.REFUSE and dossier.status == Status.SUBMITTED else "stop"
+            transition(dossier, name, actor, note=note, data={"task": task.pk})
+            _finish(task, action, actor.user, note)
+            _end_workflow(dossier)
+            return None
+        if action == StepAction.APPROVE:
+            if dossier.status == Status.ACCEPTED:
+                transition(dossier, "start_processing", actor)
+            transition(dossier, "approve", actor, note=note, data={"task": task.pk})
+            _finish(task, action, actor.user, note)
+            following = _next_step(task.step, action)
+            return _open_task(dossier, following, timezone.now(), reason="Trả kết quả") if following else None
+        # forward / return: a hand-over without a status change.
+        if dossier.status == Status.ACCEPTED:
+            transition(dossier, "start_processing", actor)
+        now = timezone.now()
+        _finish(task, action, actor.user, note, at=now)
+        if task.returns_to_id:
+            origin = Task.objects.select_related("step").get(pk=task.returns_to_id)
+            following = _open_task(dossier, origin.step, now, agency_id=origin.agency_id, reason="Trả lại sau liên thông")
+        else:
+            step = _next_step(task.step, action)
+            following = _open_task(dossier, step, now) if step else None
+            if following is None:
+                _end_workflow(dossier)
+        _event(
+            dossier,
+            action,
+            actor,
+            note,
+            {
+                "task": task.pk,
+                "from_step": task.step.code,
+                "to_step": following.step.code if following else None,
+                "to_agency": following.agency_id if following else None,
+            },
+        )
+        return following
+
+
+def transfer(dossier, to_agency, actor, reason: str) -> Task:
+    """Liên thông: send the dossier's current task to another agency's inbox; completing it there
+    (forward/return) sends it back. Holdings record who held the dossier when."""
+    actor = _as_actor(actor)
+    reason = nfc(reason or "").strip()
+    if not reason:
+        raise TransitionNotAllowed("Vui lòng nêu nội dung đề nghị phối hợp (liên thông).")
+    to_id = getattr(to_agency, "pk", to_agency)
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if locked.is_final or locked.status in (Status.DRAFT, Status.SUBMITTED):
+            raise TransitionNotAllowed(f"Không thể chuyển liên thông khi hồ sơ ở trạng thái «{Status(locked.status).label}».")
+        task = current_task(locked)
+        if task is None:
+            raise TransitionNotAllowed("Hồ sơ chưa có nhiệm vụ đang xử lý.")
+        if task.agency_id == to_id:
+            raise TransitionNotAllowed("Hồ sơ đang ở chính cơ quan này.")
+        if actor.user is not None and not _user_roles(actor.user, task.agency_id):
+            raise TransitionNotAllowed("Bạn không thuộc cơ quan đang xử lý hồ sơ.", forbidden=True)
+        now = timezone.now()
+        _finish(task, StepAction.TRANSFER, actor.user, reason, at=now)
+        new = _open_task(locked, task.step, now, agency_id=to_id, returns_to=task, reason=reason)
+        _event(locked, "transfer", actor, reason, {"task": task.pk, "to_agency": to_id, "new_task": new.pk})
+    dossier.current_agency_id = to_id
+    return new
+
+
+def _end_workflow(dossier, at: dt.datetime | None = None) -> None:
+    at = at or timezone.now()
+    AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=at)
+    DossierWorkflow.objects.filter(dossier=dossier, finished_at__isnull=True).update(finished_at=at)
+
+
+def close_for_final_status(dossier, event) -> None:
+    """When a dossier reaches a final status (returned, withdrawn, stopped, refused), close its tasks."""
+    user = event.actor if event.actor_id else None
+    Task.objects.filter(dossier=dossier, status__in=ACTIVE).update(
+        status=Task.Status.DONE, finished_at=event.at, outcome=event.action, finished_by=user
+    )
+    _end_workflow(dossier, event.at)
+
+
+def inbox(agency, user=None, status=None, mine: bool = False) -> QuerySet[Task]:
+    """Tasks of an agency's inbox, most urgent first (time left), ready for a 50-row page.
+
+    ``status``: a task status or a list of them (default: open and claimed). ``mine``: only the
+    user's tasks. With a ``user`` who is not a leader or administrator there, only the steps of
+    the roles they hold at the agency are listed.
+    """
+    agency_id = getattr(agency, "pk", agency)
+    statuses = [status] if isinstance(status, str) else list(status or ACTIVE)
+    qs = Task.objects.filter(agency_id=agency_id, status__in=statuses)
+    if mine and user is not None:
+        qs = qs.filter(assignee=user)
+    elif user is not None:
+        roles = _user_roles(user, agency_id)
+        if not roles & set(SUPERVISORS):
+            qs = qs.filter(step__role__in=roles or [""])
+    return qs.select_related("dossier", "dossier__procedure", "step", "assignee").order_by(
+        F("due_at").asc(nulls_last=True), "id"
+    )
+
+
+def time_left(task: Task, now: dt.datetime | None = None) -> int | None:
+    """Working seconds until the task is due (negative when overdue); ``None`` without a due date."""
+    if task.due_at is None:
+        return None
+    now = now or timezone.now()
+    if task.due_at >= now:
+        return cal.working_seconds_between(now, task.due_at, agency=task.agency_id)
+    return -cal.working_seconds_between(task.due_at, now, agency=task.agency_id)
+
+
+def can_act(user, dossier) -> bool:
+    """Whether ``user`` is staff of an agency that holds, handles or received the dossier."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    agencies = {dossier.current_agency_id, dossier.competent_agency_id, dossier.receiving_agency_id} - {None}
+    return (
+        StaffRole.objects.filter(user=user)
+        .filter(Q(agency_id__in=agencies) | Q(agency_id__in=Task.objects.filter(dossier_id=dossier.pk).values("agency_id")))
+        .exists()
+    )
+
+
+def holding_report(dossier, now: dt.datetime | None = None) -> list[dict]:
+    """Working time each agency held the dossier (to attribute lateness in inter-agency processing)."""
+    now = now or timezone.now()
+    totals: dict[int, dict] = {}
+    for holding in AgencyHolding.objects.filter(dossier=dossier).select_related("agency"):
+        seconds = cal.working_seconds_between(holding.started_at, holding.ended_at or now, agency=holding.agency_id)
+        entry = totals.setdefault(holding.agency_id, {"agency": holding.agency, "working_seconds": 0})
+        entry["working_seconds"] += seconds
+    return list(totals.values())
+
+
+def on_dossier_transitioned(sender, dossier, event, transition, **kwargs) -> None:
+    """Start the workflow when a dossier is accepted; close tasks when it reaches a final status."""
+    if event.action in ("accept", "receive_at_counter"):
+        if not DossierWorkflow.objects.filter(dossier_id=dossier.pk).exists():
+            actor = Actor(user=event.actor, role=event.actor_role or Role.RECEPTION, agency=event.agency)
+            try:
+                start_workflow(dossier, actor)
+            except TransitionNotAllowed:
+                pass  # the dossier moved on meanwhile (e.g. withdrawn): nothing to start
+    elif event.to_status in FINAL_STATUSES:
+        close_for_final_status(dossier, event)
