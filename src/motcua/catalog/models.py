@@ -82,6 +82,12 @@ class Procedure(models.Model):
     version = models.PositiveIntegerField("phiên bản", default=1)
     updated_at = models.DateTimeField(auto_now=True)
     search_text = models.TextField(blank=True, help_text="Dạng không dấu của mã, tên và lĩnh vực, dùng để tìm kiếm.")
+    levels_key = models.CharField(max_length=80, blank=True, help_text="Các cấp, cách nhau bởi dấu cách, để lọc nhanh.")
+    legal_bases_raw = models.TextField("căn cứ pháp lý (nguyên văn)", blank=True)
+    results_raw = models.TextField("kết quả (nguyên văn)", blank=True)
+    unparsed = models.JSONField(
+        "nội dung chưa phân tích được", default=dict, blank=True, help_text="Đoạn nguyên văn theo mục khi không đọc được."
+    )
 
     class Meta:
         verbose_name = "thủ tục hành chính"
@@ -92,8 +98,17 @@ class Procedure(models.Model):
         return f"{self.code} – {self.name}"
 
     def refresh_search_text(self) -> None:
-        parts = [self.code, self.name, self.field.name if self.field_id and self.field else ""]
-        self.search_text = fold(" ".join(parts))
+        """Folded name, field and code, with a leading space so that ``LIKE '% word%'`` finds word
+        prefixes and can use the trigram index on PostgreSQL."""
+        parts = [self.name, self.field.name if self.field_id and self.field else "", self.code]
+        self.search_text = " " + fold(" ".join(parts))
+        self.levels_key = " " + " ".join(self.levels or []) + " "
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text", "levels_key"}
+        super().save(*args, **kwargs)
 
 
 class ProcedureVersion(models.Model):
@@ -159,6 +174,7 @@ class Fee(models.Model):
     channel = models.ForeignKey(ProcedureChannel, on_delete=models.CASCADE, related_name="fees")
     kind = models.CharField("loại", max_length=10, choices=Kind.choices, default=Kind.FEE)
     amount = models.PositiveBigIntegerField("số tiền (VND)", default=0)
+    currency = models.CharField("đơn vị tiền", max_length=3, default="VND")
     description = models.TextField("mô tả", blank=True)
 
     class Meta:
@@ -203,6 +219,8 @@ class DocumentComponent(models.Model):
     required = models.BooleanField("bắt buộc", default=True)
     template_name = models.CharField("mẫu đơn, tờ khai", max_length=255, blank=True)
     template_file = models.FileField("tệp mẫu", upload_to="catalog/templates/", blank=True)
+    template_url = models.URLField("địa chỉ tải mẫu", max_length=500, blank=True)
+    group = models.CharField("nhóm", max_length=255, blank=True, help_text="Vd. Giấy tờ phải nộp, Giấy tờ phải xuất trình")
     eform = models.ForeignKey(EForm, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="biểu mẫu điện tử")
     order = models.PositiveIntegerField(default=0)
 
