@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,7 @@ class DocumentsConfig(AppConfig):
     name = "motcua.documents"
     label = "documents"
     verbose_name = "Văn bản, kết quả"
+
+    def ready(self):
+        # WeasyPrint logs every layout step at INFO; keep its warnings only.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -259,3 +259,33 @@ def render_form(form_code: str, dossier, **extra) -> bytes:
     """PDF of one standard form for ``dossier`` (``register`` takes ``dossiers=[...]`` instead)."""
     ctx = form_context(form_code, dossier, **extra)
     return render_pdf(f"{FORMS_DIR}{form_code}.html", ctx)
+
+
+#: Events after which an apology letter exists (recorded by the workflow when a deadline is extended).
+APOLOGY_ACTIONS = ("apologise", "apology", "extend_deadline")
+
+_FORM_EVENTS = {
+    "receipt": ("accept", "receive_at_counter"),
+    "supplement_request": ("request_supplement",),
+    "refusal": ("refuse",),
+    "apology": APOLOGY_ACTIONS,
+    "stop_notice": ("stop",),
+}
+
+
+def available_forms(dossier) -> list[str]:
+    """The forms that were actually issued for ``dossier`` (by its event history), in display order."""
+    if dossier is None or not dossier.code:
+        return []
+    actions = set(dossier.events.values_list("action", flat=True))
+    found = [code for code, acts in _FORM_EVENTS.items() if actions & set(acts)]
+    if "receipt" not in found and dossier.received_at:
+        found.insert(0, "receipt")
+    return [*found, "control_slip"]
+
+
+def form_links(dossier, *, for_owner: bool = False) -> list[dict]:
+    """Links to the dossier's form PDFs, for the staff and citizen dossier pages."""
+    prefix = "/ho-so-cua-toi" if for_owner else "/can-bo/ho-so"
+    codes = [c for c in available_forms(dossier) if not for_owner or c in APPLICANT_FORMS]
+    return [{"code": c, "title": TITLES[c], "url": f"{prefix}/{dossier.pk}/phieu/{c}.pdf"} for c in codes]

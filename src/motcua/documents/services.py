@@ -221,41 +221,31 @@ def allocate_result_code(agency) -> str:
     return f"KQ.{prefix}.{counter.last_value:06d}"
 
 
-def issue_result(dossier, pdf_or_upload, actor, name: str, *, agency=None, signer_name: str | None = None,
-                 reason: str = "Ký số kết quả giải quyết thủ tục hành chính"):
-    """Sign a result PDF with the agency's certificate, store it and mark the dossier as having an
-    electronic result (indicator 4.1).
-
-    ``pdf_or_upload`` is PDF bytes or an uploaded file. ``agency`` defaults to the dossier's
-    competent agency. The private key stays on the server (PKCS#12 under ``SIGNING_PKI_DIR``).
-    """
+def _issue(dossier, actor, name: str, make_pdf, *, agency=None, signer_name: str | None = None,
+           reason: str = "Ký số kết quả giải quyết thủ tục hành chính"):
+    """Allocate the code, build the PDF (``make_pdf(code, verify_url)``), sign, store, flag the dossier."""
     from motcua.documents.models import Result
     from motcua.documents.signing import SigningError, sign_pdf
     from motcua.dossiers.models import Dossier
 
-    data = _read_upload(pdf_or_upload)
     agency = agency or dossier.competent_agency
     user = getattr(actor, "user", actor)
     signer_name = signer_name or (getattr(user, "display_name", "") or str(agency))
-    try:
-        signed = sign_pdf(data, agency, reason, signer_name)
-    except SigningError as exc:
-        raise ResultError(str(exc)) from exc
-    digest = sha256_hex(signed)
     with transaction.atomic():
         code = allocate_result_code(agency)
-        result = Result(
-            dossier=dossier,
-            code=code,
-            name=name,
-            sha256=digest,
-            size=len(signed),
-            is_electronic=True,
-            signed_at=timezone.now(),
-            signer_agency=agency,
-            signer_user=user if getattr(user, "pk", None) else None,
-            signer_name=signer_name,
+        result = Result.objects.create(
+            dossier=dossier, code=code, name=nfc_text(name) or "Kết quả giải quyết", sha256="", is_electronic=True,
+            signer_agency=agency, signer_user=user if getattr(user, "pk", None) else None, signer_name=signer_name,
         )
+        url = verification_url(result)
+        data = make_pdf(code, url)
+        try:
+            signed = sign_pdf(data, agency, reason, signer_name, extra_line=f"Số: {code} · Xác thực: {url}")
+        except SigningError as exc:
+            raise ResultError(str(exc)) from exc
+        result.sha256 = sha256_hex(signed)
+        result.size = len(signed)
+        result.signed_at = timezone.now()
         result.file.save(f"{code}.pdf", ContentFile(signed), save=False)
         result.save()
         # The dossiers app owns the model: only this flag is touched, with a queryset update.
@@ -264,8 +254,37 @@ def issue_result(dossier, pdf_or_upload, actor, name: str, *, agency=None, signe
     return result
 
 
+def nfc_text(value: str) -> str:
+    from motcua.core.text import nfc
+
+    return nfc(value)[:255]
+
+
+def issue_result(dossier, pdf_or_upload, actor, name: str, **kwargs):
+    """Sign an uploaded (or given) result PDF with the agency's certificate, store it and mark the
+    dossier as having an electronic result (indicator 4.1).
+
+    ``pdf_or_upload`` is PDF bytes or an uploaded file; ``actor`` a user (or an ``Actor``).
+    ``agency`` (keyword) defaults to the dossier's competent agency. The private key stays on the
+    server (PKCS#12 under ``SIGNING_PKI_DIR``). Raises :class:`ResultError` (a ValidationError).
+    """
+    data = _read_upload(pdf_or_upload)
+    return _issue(dossier, actor, name, lambda code, url: data, **kwargs)
+
+
+def issue_certificate(dossier, actor, name: str = "Giấy chứng nhận", *, title: str = "", body: list | None = None,
+                      **kwargs):
+    """Generate a certificate from the dossier's data (with a QR to its verification page), sign and issue it."""
+
+    def make(code, url):
+        return render_certificate(dossier, result_code=code, title=title or name, body=body,
+                                  agency=kwargs.get("agency"), verify_url=url)
+
+    return _issue(dossier, actor, name, make, **kwargs)
+
+
 def render_certificate(dossier, *, result_code: str = "", title: str = "", body: list | None = None,
-                       agency=None, signer_title: str = "") -> bytes:
+                       agency=None, signer_title: str = "", verify_url: str = "") -> bytes:
     """A certificate-like result ("Giấy chứng nhận") generated from the dossier's data.
 
     ``body`` is a list of (label, value) pairs; by default the applicant and procedure data.
@@ -292,6 +311,8 @@ def render_certificate(dossier, *, result_code: str = "", title: str = "", body:
         result_code=result_code,
         signer_title=signer_title or "Thủ trưởng cơ quan",
         form_title="Giấy chứng nhận",
+        verify_url=verify_url,
+        verify_qr=qr_svg(verify_url) if verify_url else "",
     )
     return render_pdf(FORMS_DIR + "certificate.html", ctx)
 
