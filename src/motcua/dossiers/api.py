@@ -1,0 +1,320 @@
+"""Dossier API for applicants (token or session): drafts, e-form data, files, submit, supplement,
+withdraw; and public tracking by code (masked). Errors: {"detail": "...", "errors": [...]}."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.responses import Status as Reply
+
+from motcua.accounts.auth import api_auth
+from motcua.catalog.models import Procedure
+from motcua.dossiers.attachments import AttachmentRejected, add_attachment, reuse_attachment
+from motcua.dossiers.models import Attachment, Dossier, Status
+from motcua.dossiers.submission import (
+    SubmissionError,
+    completeness_errors,
+    components_for,
+    save_draft,
+    start_draft,
+    submit,
+    supplement,
+    supplement_request,
+    withdraw,
+)
+from motcua.dossiers.tracking import RATE_LIMIT_MESSAGE, client_ip, find_by_code, public_view, rate_limited
+
+router = Router(auth=api_auth)
+
+
+class ErrorItem(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[ErrorItem] = []
+
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut}
+
+
+def _error(status: int, detail: str, errors: dict | None = None):
+    return Reply(status, {"detail": detail, "errors": [{"field": k, "message": v} for k, v in (errors or {}).items()]})
+
+
+class AttachmentOut(Schema):
+    id: int
+    component_id: int | None
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    version: int
+    is_current: bool
+    digitisation: int
+    reused_from_id: int | None
+
+
+class DossierOut(Schema):
+    id: int
+    code: str | None
+    status: int
+    status_label: str
+    procedure_code: str
+    procedure_name: str
+    case_id: int | None
+    receiving_agency_id: int
+    competent_agency_id: int
+    applicant_type: int
+    applicant_name: str
+    applicant_identity: str
+    applicant_phone: str
+    applicant_email: str
+    applicant_address: str
+    delegate_name: str
+    delegate_identity: str
+    delegate_phone: str
+    result_method: str
+    postal_address: str
+    form_data: dict
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    appointment_at: dt.datetime | None
+    reuses_data: bool
+    attachments: list[AttachmentOut]
+    missing: list[ErrorItem] = []
+    supplement_items: list[dict] = []
+
+
+def _out(dossier: Dossier) -> dict:
+    data = {f.attname: getattr(dossier, f.attname) for f in dossier._meta.concrete_fields}
+    data.update(
+        status_label=Status(dossier.status).label,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name,
+        attachments=list(Attachment.objects.filter(dossier=dossier).order_by("component_id", "version")),
+        missing=[],
+        supplement_items=[],
+    )
+    if dossier.status == Status.DRAFT:
+        data["missing"] = [{"field": k, "message": v} for k, v in completeness_errors(dossier).items()]
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        request = supplement_request(dossier) or {"items": []}
+        data["supplement_items"] = [
+            {"component_id": i.get("component_id"), "component": i["component"].name if i.get("component") else "", "note": i.get("note", "")}
+            for i in request["items"]
+        ]
+    return data
+
+
+def _mine(request, dossier_id: int) -> Dossier:
+    return get_object_or_404(Dossier.objects.select_related("procedure"), pk=dossier_id, owner=request.auth)
+
+
+class DraftIn(Schema):
+    procedure_code: str
+    case_id: int | None = None
+    receiving_agency_id: int | None = None
+    client_token: str = ""
+
+
+@router.post("/", response={201: DossierOut, **ERRORS}, summary="Tạo bản nháp hồ sơ")
+def create_draft(request, payload: DraftIn):
+    """Idempotent with ``client_token``: repeating the call returns the same draft."""
+    procedure = Procedure.objects.filter(code=payload.procedure_code[:20], is_active=True).first()
+    if procedure is None:
+        return _error(404, "Không tìm thấy thủ tục.")
+    case = procedure.cases.filter(pk=payload.case_id).first() if payload.case_id else None
+    if payload.case_id and case is None:
+        return _error(400, "Trường hợp không thuộc thủ tục này.", {"case_id": "Trường hợp không hợp lệ."})
+    from motcua.organisations.models import Agency
+
+    agency = Agency.objects.filter(pk=payload.receiving_agency_id).first() if payload.receiving_agency_id else None
+    if payload.receiving_agency_id and agency is None:
+        return _error(400, "Nơi tiếp nhận không hợp lệ.", {"receiving_agency_id": "Không tìm thấy cơ quan."})
+    try:
+        dossier = start_draft(request.auth, procedure, case=case, receiving_agency=agency, client_token=payload.client_token)
+    except SubmissionError as exc:
+        return _error(exc.status, str(exc), exc.errors)
+    return Reply(201, _out(dossier))
+
+
+class DraftUpdate(Schema):
+    applicant_type: int | None = None
+    applicant_name: str | None = None
+    applicant_identity: str | None = None
+    applicant_phone: str | None = None
+    applicant_email: str | None = None
+    applicant_address: str | None = None
+    delegate_name: str | None = None
+    delegate_identity: str | None = None
+    delegate_phone: str | None = None
+    result_method: str | None = None
+    postal_address: str | None = None
+    case_id: int | None = None
+    receiving_agency_id: int | None = None
+    form_data: dict | None = None
+
+
+@router.patch("/{int:dossier_id}", response={200: DossierOut, **ERRORS}, summary="Cập nhật bản nháp")
+def update_draft(request, dossier_id: int, payload: DraftUpdate):
+    """Valid fields are saved; refused ones keep their previous value and are listed in a 400."""
+    dossier = _mine(request, dossier_id)
+    raw = payload.dict(exclude_unset=True)
+    form_data = raw.pop("form_data", None)
+    if "case_id" in raw:
+        raw["case"] = raw.pop("case_id") or ""
+    if "receiving_agency_id" in raw:
+        raw["receiving_agency"] = raw.pop("receiving_agency_id") or ""
+    raw = {k: ("" if v is None else v) for k, v in raw.items()}
+    try:
+        result = save_draft(dossier, raw, eform_raw=form_data or {}, prefixed=False)
+    except SubmissionError as exc:
+        return _error(exc.status, str(exc), exc.errors)
+    if result.errors:
+        errors = {k.removeprefix("ef_"): v for k, v in result.errors.items()}
+        return _error(400, "Một số trường không hợp lệ và chưa được lưu; các trường khác đã được lưu.", errors)
+    return Reply(200, _out(dossier))
+
+
+@router.post("/{int:dossier_id}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Đính kèm tệp")
+def upload_attachment(
+    request,
+    dossier_id: int,
+    component_id: Form[int],
+    file: File[UploadedFile] = None,
+    reuse_from: Form[int] = None,
+):
+    """Upload a file (PDF, JPEG, PNG, DOCX, XLSX) or reuse one from the citizen's store (``reuse_from``).
+
+    On a draft it adds a file; when a supplement is requested it adds a new version."""
+    dossier = _mine(request, dossier_id)
+    if dossier.status not in (Status.DRAFT, Status.SUPPLEMENT_REQUESTED):
+        return _error(409, "Hồ sơ không ở trạng thái cho phép đính kèm tệp.")
+    component = components_for(dossier).filter(pk=component_id).first()
+    if component is None:
+        return _error(400, "Thành phần hồ sơ không thuộc thủ tục này.", {"component_id": "Không hợp lệ."})
+    replace = dossier.status == Status.SUPPLEMENT_REQUESTED
+    try:
+        if reuse_from:
+            source = Attachment.objects.filter(pk=reuse_from).select_related("dossier").first()
+            if source is None:
+                return _error(404, "Không tìm thấy tệp trong kho dữ liệu của bạn.")
+            attachment = reuse_attachment(dossier, component, source, user=request.auth, replace=replace)
+        elif file is None:
+            return _error(400, "Vui lòng chọn tệp để tải lên.", {"file": "Trường này là bắt buộc."})
+        else:
+            attachment = add_attachment(dossier, component, file, user=request.auth, replace=replace)
+    except AttachmentRejected as exc:
+        return _error(400, str(exc), {"file": str(exc)})
+    return Reply(201, attachment)
+
+
+@router.post("/{int:dossier_id}/submit", response={200: DossierOut, **ERRORS}, summary="Nộp hồ sơ")
+def submit_dossier(request, dossier_id: int):
+    """Allocates the code and sets status 1. Repeating it returns the dossier already submitted."""
+    dossier = _mine(request, dossier_id)
+    try:
+        submit(dossier, request.auth, client_address=client_ip(request))
+    except SubmissionError as exc:
+        return _error(exc.status, str(exc), exc.errors)
+    return Reply(200, _out(dossier))
+
+
+@router.get("/{int:dossier_id}", response={200: DossierOut, **ERRORS}, summary="Xem hồ sơ của tôi")
+def get_dossier(request, dossier_id: int):
+    return Reply(200, _out(_mine(request, dossier_id)))
+
+
+class DossierBrief(Schema):
+    id: int
+    code: str | None
+    status: int
+    status_label: str
+    procedure_code: str
+    procedure_name: str
+    submitted_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+@router.get("/", response=list[DossierBrief], summary="Danh sách hồ sơ của tôi")
+def list_mine(request, status: int | None = None, procedure_code: str | None = None, limit: int = 50, offset: int = 0):
+    qs = Dossier.objects.filter(owner=request.auth).select_related("procedure").order_by("-updated_at", "-id")
+    if status is not None:
+        qs = qs.filter(status=status)
+    if procedure_code:
+        qs = qs.filter(procedure__code=procedure_code[:20])
+    limit = max(1, min(limit, 200))
+    return [
+        {
+            "id": d.id, "code": d.code, "status": d.status, "status_label": d.get_status_display(),
+            "procedure_code": d.procedure.code, "procedure_name": d.procedure.name,
+            "submitted_at": d.submitted_at, "updated_at": d.updated_at,
+        }
+        for d in qs[max(offset, 0): max(offset, 0) + limit]
+    ]
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+@router.post("/{int:dossier_id}/supplement", response={200: DossierOut, **ERRORS}, summary="Gửi bổ sung hồ sơ")
+def supplement_dossier(request, dossier_id: int, payload: NoteIn):
+    dossier = _mine(request, dossier_id)
+    try:
+        supplement(dossier, request.auth, note=payload.note, client_address=client_ip(request))
+    except SubmissionError as exc:
+        return _error(exc.status, str(exc), exc.errors)
+    return Reply(200, _out(dossier))
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+@router.post("/{int:dossier_id}/withdraw", response={200: DossierOut, **ERRORS}, summary="Rút hồ sơ")
+def withdraw_dossier(request, dossier_id: int, payload: ReasonIn):
+    dossier = _mine(request, dossier_id)
+    try:
+        withdraw(dossier, request.auth, reason=payload.reason, client_address=client_ip(request))
+    except SubmissionError as exc:
+        return _error(exc.status, str(exc), exc.errors)
+    return Reply(200, _out(dossier))
+
+
+class TimelineItem(Schema):
+    at: dt.datetime
+    action: str
+    status: str
+
+
+class TrackingOut(Schema):
+    code: str
+    procedure: str
+    procedure_code: str
+    status: int
+    status_label: str
+    applicant: str
+    receiving_agency: str
+    submitted_at: dt.datetime | None
+    appointment_at: dt.datetime | None
+    returned_at: dt.datetime | None
+    needed: list[str]
+    timeline: list[TimelineItem]
+
+
+@router.get("/tracking/{code}", auth=None, response={200: TrackingOut, **ERRORS}, summary="Tra cứu công khai theo mã hồ sơ")
+def track(request, code: str):
+    """No login; the applicant's name is masked; rate limited per client address."""
+    if rate_limited("track", client_ip(request)):
+        return _error(429, RATE_LIMIT_MESSAGE)
+    dossier = find_by_code(code)
+    if dossier is None:
+        return _error(404, "Không tìm thấy hồ sơ có mã này.")
+    return Reply(200, public_view(dossier))
