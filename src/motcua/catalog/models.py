@@ -100,8 +100,13 @@ class Procedure(models.Model):
     def refresh_search_text(self) -> None:
         """Folded name, field and code, with a leading space so that ``LIKE '% word%'`` finds word
         prefixes and can use the trigram index on PostgreSQL."""
-        parts = [self.name, self.field.name if self.field_id and self.field else "", self.code]
-        self.search_text = " " + fold(" ".join(parts))
+        name = fold(self.name)
+        # "Thủ tục đăng ký khai sinh" should rank like "Đăng ký khai sinh": the prefix goes last.
+        prefix = name.startswith("thu tuc ")
+        parts = [name[8:] if prefix else name, fold(self.field.name) if self.field_id and self.field else "", fold(self.code)]
+        if prefix:
+            parts.append("thu tuc")
+        self.search_text = " " + " ".join(p for p in parts if p)
         self.levels_key = " " + " ".join(self.levels or []) + " "
 
     def save(self, *args, **kwargs):
