@@ -480,14 +480,6 @@ def receipt_context(payment: Payment) -> dict:
 
 def receipt_pdf(payment: Payment) -> bytes:
     """The electronic receipt (biên lai) of a paid payment, as PDF."""
-    context = receipt_context(payment)
-    try:
-        from motcua.documents.services import render_pdf
-    except ImportError:  # the documents app's renderer is not there yet: same engine directly
-        render_pdf = None
-    if render_pdf is not None:
-        return render_pdf("payments/receipt_pdf.html", context)
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
+    from motcua.documents.services import render_pdf
 
-    return HTML(string=render_to_string("payments/receipt_pdf.html", context)).write_pdf()
+    return render_pdf("payments/receipt_pdf.html", receipt_context(payment))
