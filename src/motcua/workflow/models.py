@@ -249,6 +249,10 @@ class WorkflowStep(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def action_labels(self) -> list[str]:
+        return [StepAction(a).label for a in self.actions or [] if a in StepAction.values]
+
     def clean(self) -> None:
         bad = [a for a in self.actions or [] if a not in StepAction.values]
         if bad:
