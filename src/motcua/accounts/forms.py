@@ -165,6 +165,9 @@ class ProfileForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if data.get("province") and not data.get("administrative_unit") and "administrative_unit" not in self.errors:
+            # Also the no-JavaScript path: the page comes back with the province's communes listed.
+            self.add_error("administrative_unit", "Vui lòng chọn xã/phường thuộc tỉnh/thành phố đã chọn.")
         if not data.get("phone") and not data.get("email") and not self.errors:
             raise ValidationError("Cần ít nhất một số điện thoại hoặc thư điện tử để liên lạc.")
         return data

@@ -160,6 +160,15 @@ def test_profile_with_province_and_commune(client):
     options = client.get("/dia-ban/xa-phuong/", {"province": province}).content.decode()
     assert options.count("<option") == 115 and "Phường Hồng Bàng" in options
     commune = AU.make_key("11311", "commune", False)
+    # without JavaScript: choosing only the province shows its communes
+    response = client.post("/tai-khoan/", {"full_name": "Lê Văn Tám", "phone": "0912345678", "province": province})
+    assert response.status_code == 400 and "Vui lòng chọn xã/phường" in response.content.decode()
+    assert "Phường Hồng Bàng" in response.content.decode()
+    other = AU.objects.create(key="new:c:00004", code="00004", name="Phường Ba Đình", level="commune")
+    response = client.post(
+        "/tai-khoan/", {"full_name": "Lê Văn Tám", "phone": "0912345678", "province": province, "administrative_unit": other.pk}
+    )
+    assert response.status_code == 400  # a commune of another province is refused
     response = client.post(
         "/tai-khoan/",
         {"full_name": "Lê Văn Tám", "phone": "0912345678", "email": "", "province": province,
