@@ -189,7 +189,8 @@ def register(data: Registration) -> User:
                 errors["identity_number"] = ["Số CCCD này đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu."]
     else:
         errors["kind"] = ["Loại tài khoản không hợp lệ."]
-    if target and find_user(target) is not None:
+    existing = find_user(target) if target else None
+    if existing is not None and not _reclaimable(existing):
         errors["contact"] = ["Số điện thoại hoặc thư điện tử này đã được đăng ký. Vui lòng đăng nhập."]
     try:
         validate_password(data.password, User(username=target or "", full_name=full_name))
@@ -198,7 +199,9 @@ def register(data: Registration) -> User:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        user = User(
+        user = existing or User()
+        _assign(
+            user,
             username=target,
             kind=data.kind,
             full_name=full_name,
@@ -212,6 +215,25 @@ def register(data: Registration) -> User:
         user.save()
         issue_otp("register", target)
     return user
+
+
+def _assign(obj, **fields) -> None:
+    for name, value in fields.items():
+        setattr(obj, name, value)
+
+
+def _reclaimable(user: User) -> bool:
+    """An account registered with this contact but never confirmed nor used, whose code has expired.
+
+    Taking it over (instead of refusing) stops an unconfirmed registration from blocking the
+    contact's real owner; the new registrant must still prove the contact with a code.
+    """
+    return (
+        not user.contact_confirmed
+        and user.last_login is None
+        and user.kind != User.Kind.STAFF
+        and user.date_joined < timezone.now() - OTP_TTL
+    )
 
 
 def contact_of(user: User) -> str:

@@ -218,3 +218,19 @@ def test_api_tokens_page_and_command(client, capsys):
     assert capsys.readouterr().out.strip().startswith("mc_")
     with pytest.raises(CommandError):
         call_command("create-api-token", "khong-co")
+
+
+def test_stale_unconfirmed_registration_does_not_block_the_contact(client):
+    register(client, full_name="Người Đăng Ký Nhầm")
+    client.cookies.clear()
+    response = register(client, full_name="Chủ Thật")
+    assert response.status_code == 400  # the first code is still valid: refuse for now
+    User.objects.update(date_joined=timezone.now() - timedelta(minutes=11))
+    OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    response = register(client, full_name="Chủ Thật", identity_number="031090001234")
+    assert response.status_code == 302
+    user = User.objects.get()
+    assert user.full_name == "Chủ Thật" and user.identity_number == "031090001234" and not user.contact_confirmed
+    client.post("/xac-nhan/", {"code": code_sent_to("0912345678")})
+    user.refresh_from_db()
+    assert user.contact_confirmed
