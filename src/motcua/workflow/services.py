@@ -299,7 +299,9 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
                 "task": task.pk,
                 "from_step": task.step.code,
                 "to_step": following.step.code if following else None,
+                "to_step_name": following.step.name if following else None,
                 "to_agency": following.agency_id if following else None,
+                "to_agency_name": following.agency.name if following else None,
             },
         )
         return following
@@ -327,7 +329,13 @@ def transfer(dossier, to_agency, actor, reason: str) -> Task:
         now = timezone.now()
         _finish(task, StepAction.TRANSFER, actor.user, reason, at=now)
         new = _open_task(locked, task.step, now, agency_id=to_id, returns_to=task, reason=reason)
-        _event(locked, "transfer", actor, reason, {"task": task.pk, "to_agency": to_id, "new_task": new.pk})
+        _event(
+            locked,
+            "transfer",
+            actor,
+            reason,
+            {"task": task.pk, "to_agency": to_id, "to_agency_name": new.agency.name, "new_task": new.pk},
+        )
     dossier.current_agency_id = to_id
     return new
 

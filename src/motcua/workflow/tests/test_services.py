@@ -135,3 +135,11 @@ def test_can_act(org, started):
 def test_start_workflow_refuses_unaccepted(org, make_dossier):
     with pytest.raises(TransitionNotAllowed, match="Mới đăng ký"):
         services.start_workflow(make_dossier(status=1), org.receptionist)
+
+
+def test_hand_over_events_name_the_receiver(org, started):
+    task = services.claim(services.current_task(started), org.specialist)
+    services.complete(task, "forward", org.specialist)
+    event = DossierEvent.objects.filter(dossier=started, action="forward").get()
+    assert event.data["to_agency_name"] == org.commune.name and event.data["to_step_name"] == "Phê duyệt kết quả"
+    assert event.actor == org.specialist and event.actor_role == "specialist"
