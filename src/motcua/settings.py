@@ -195,6 +195,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The project-wide assets (site.css, vendored htmx) live outside any app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(
     env("MEDIA_ROOT", str(VAR_DIR / "media"), help="Folder for uploaded files (file-system storage).", group="Storage",
