@@ -1,0 +1,158 @@
+"""Work inbox at scale: 1,000,000 dossiers over 50 agencies on PostgreSQL; one agency's inbox page
+(50 rows, one status, sorted by time left) over HTTP. Target: p95 <= 30 ms.
+
+The dossiers are generated once, server side (INSERT ... SELECT generate_series), and kept in the
+cached benchmark database; a marker agency ``BENCH.INBOX.01`` tells that they exist.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from common import http_load, report, serve, setup_django, timed
+
+COUNT = int(os.environ.get("BENCH_INBOX_DOSSIERS", "1000000"))
+AGENCIES = 50
+REQUESTS = int(os.environ.get("BENCH_INBOX_REQUESTS", "3000"))
+PREFIX = "BENCH.INBOX."
+
+# status -> share in per mille (sums to 1000): most dossiers are finished.
+STATUS_MIX = [(10, 550), (3, 30), (4, 150), (2, 60), (5, 40), (6, 20), (9, 60), (1, 50), (8, 20), (7, 20)]
+
+
+def _status_case() -> str:
+    parts, upper = [], 0
+    for status, share in STATUS_MIX:
+        upper += share
+        parts.append(f"WHEN ((g / {AGENCIES}) * 7919) %% 1000 < {upper} THEN {status}")
+    return "CASE " + " ".join(parts) + " ELSE 10 END"
+
+
+def generate(count: int) -> tuple[list[int], float]:
+    """Create the agencies, one procedure and ``count`` dossiers; return agency ids and seconds taken."""
+    from django.db import connection, transaction
+
+    from motcua.catalog.models import Procedure
+    from motcua.dossiers.models import Dossier
+    from motcua.organisations.models import Agency
+
+    start = time.perf_counter()
+    agencies = []
+    for n in range(1, AGENCIES + 1):
+        agency, _ = Agency.objects.get_or_create(
+            code=f"{PREFIX}{n:02d}",
+            defaults={"name": f"Cơ quan thử tải {n}", "kind": Agency.Kind.COMMUNE_COMMITTEE, "level": Agency.Level.COMMUNE},
+        )
+        agencies.append(agency.pk)
+    procedure, _ = Procedure.objects.get_or_create(code="BENCH.1", defaults={"name": "Thủ tục thử tải danh sách hồ sơ"})
+    if Dossier.objects.filter(receiving_agency_id=agencies[0]).exists():
+        return agencies, 0.0
+
+    ids = "ARRAY[" + ",".join(map(str, agencies)) + "]"
+    agency_expr = f"({ids})[(1 + g %% {AGENCIES})::int]"
+    explicit = {
+        "code": f"'BENCH-' || g",
+        "procedure_id": str(procedure.pk),
+        "status": _status_case(),
+        "channel": "1 + (g %% 3)",
+        "receiving_agency_id": agency_expr,
+        "competent_agency_id": agency_expr,
+        "current_agency_id": agency_expr,
+        "applicant_name": "'Công dân ' || g",
+        "applicant_identity": "lpad((g %% 1000000000)::text, 12, '0')",
+        "applicant_phone": "'09' || lpad((g %% 100000000)::text, 8, '0')",
+        "created_at": "now() - (g %% 400) * interval '1 day'",
+        "updated_at": "now()",
+        "submitted_at": "now() - (g %% 400) * interval '1 day'",
+        "received_at": "now() - (g %% 400) * interval '1 day'",
+        # Appointments spread from 60 days ago to 60 days ahead, pseudo-random per row.
+        "appointment_at": "now() + (((g * 104729) %% 172800) - 86400) * interval '1 minute'",
+        "form_data": "'{}'::jsonb",
+    }
+    columns, exprs, params = [], [], []
+    for field in Dossier._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(f'"{field.column}"')
+        if field.name in explicit or field.attname in explicit:
+            exprs.append(explicit.get(field.attname, explicit.get(field.name)))
+        elif field.null:
+            exprs.append("NULL")
+        else:
+            exprs.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+    sql = (
+        f"INSERT INTO {Dossier._meta.db_table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(exprs)} FROM generate_series(1::bigint, {count}) AS g"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Dossier._meta.db_table}")
+    return agencies, time.perf_counter() - start
+
+
+def staff_session(agency_id: int) -> str:
+    """A logged-in specialist of one agency; returns the session cookie header."""
+    from django.conf import settings
+    from django.test import Client
+
+    from motcua.accounts.models import User
+    from motcua.organisations.models import StaffRole
+
+    user, created = User.objects.get_or_create(
+        username="bench-inbox", defaults={"kind": User.Kind.STAFF, "full_name": "Cán bộ thử tải"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save()
+    StaffRole.objects.get_or_create(user=user, agency_id=agency_id, role="specialist")
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def main() -> None:
+    setup_django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("bench/inbox.py needs PostgreSQL (DATABASE_URL)")
+    agencies, seconds = generate(COUNT)
+    from motcua.dossiers.models import Dossier
+
+    total = Dossier.objects.filter(code__startswith="BENCH-").count()
+    cookie = staff_session(agencies[0])
+    headers = {"Cookie": cookie}
+    mine = Dossier.objects.filter(current_agency_id=agencies[0], status=4).count()
+
+    # In process: the inbox query alone.
+    def query(i):
+        list(
+            Dossier.objects.filter(current_agency_id__in=[agencies[0]], status=4)
+            .select_related("procedure")
+            .only("id", "code", "status", "applicant_name", "appointment_at", "received_at", "procedure__name")
+            .order_by("appointment_at", "id")[(i % 5) * 50 : (i % 5) * 50 + 51]
+        )
+
+    rows = [timed("inbox query (ORM, in process, pages 1-5)", query, 500)]
+    rows[0].extra["http"] = False
+    pages = [("GET", f"/can-bo/ho-so/?trang-thai=4&trang={1 + i % 5}", None, headers) for i in range(REQUESTS)]
+    first = [("GET", "/can-bo/ho-so/?trang-thai=4", None, headers)] * REQUESTS
+    with serve() as base:
+        http_load("warm-up", base, first[:300], concurrency=4)
+        rows.append(http_load("inbox page 1 (50 rows, 1 agency, status 4)", base, first, concurrency=4))
+        rows.append(http_load("inbox pages 1-5 (offset, no COUNT)", base, pages, concurrency=4))
+        rows.append(http_load("inbox page 1, 1 connection", base, first[:1000], concurrency=1))
+    p95 = rows[1].pct(95)
+    report(
+        "inbox",
+        rows,
+        note=f"{total:,} dossiers, {AGENCIES} agencies, {mine:,} in this inbox's status; "
+        f"generated in {seconds:.0f} s; p95 page 1 {p95:.1f} ms (target <= 30 ms)",
+    )
+
+
+if __name__ == "__main__":
+    main()
