@@ -38,6 +38,9 @@ def test_demo_twice_is_idempotent_and_fast(capsys, client):
         assert c.administrative_unit.parent.code == "31" and c.administrative_unit.level == "commune"
     assert Agency.objects.get(name="Ủy ban nhân dân phường Hồng Bàng").code == "000.00.51.H31"
 
+    from motcua.catalog.models import OnlineService  # the demo catalogue is loaded for these agencies
+
+    assert all(OnlineService.objects.filter(agency=c).exists() for c in communes)
     justice = Agency.objects.get(short_name="STP")
     commune = communes.get(code="000.00.51.H31")
     for agency in (justice, commune):
