@@ -21,7 +21,7 @@ def build_sample_dossier(*, code: str = "000.00.01.H31-261105-0007", suffix: str
     """Create a province committee, its service centre and justice department, a procedure,
     a dossier and its events (submit, accept, start, supplement, transfer, stop…)."""
     from motcua.accounts.models import User
-    from motcua.catalog.models import Channel, DocumentComponent, Procedure, ProcedureChannel
+    from motcua.catalog.models import Channel, DocumentComponent, EForm, OnlineService, Procedure, ProcedureChannel
     from motcua.dossiers.models import Attachment, Dossier, DossierEvent, Status
     from motcua.organisations.models import AdministrativeUnit, Agency, Role, StaffRole
 
@@ -55,6 +55,23 @@ def build_sample_dossier(*, code: str = "000.00.01.H31-261105-0007", suffix: str
     )
     ProcedureChannel.objects.get_or_create(
         procedure=procedure, channel=Channel.ONLINE, defaults={"duration_value": 15, "duration_unit": "working_days"}
+    )
+    eform, _ = EForm.objects.get_or_create(
+        code=f"to-khai-khai-sinh-mau{suffix}",
+        defaults={
+            "name": "Tờ khai đăng ký khai sinh",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "ten_tre": {"type": "string", "title": "Họ, chữ đệm, tên người được khai sinh"},
+                    "ngay_sinh": {"type": "string", "title": "Ngày, tháng, năm sinh"},
+                    "noi_sinh": {"type": "string", "title": "Nơi sinh"},
+                },
+            },
+        },
+    )
+    OnlineService.objects.get_or_create(
+        procedure=procedure, agency=justice, defaults={"service_level": "full", "eform": eform}
     )
     comp1, _ = DocumentComponent.objects.get_or_create(
         procedure=procedure, name="Tờ khai đăng ký khai sinh theo mẫu", defaults={"form": "original", "order": 1}
@@ -128,9 +145,15 @@ def build_sample_dossier(*, code: str = "000.00.01.H31-261105-0007", suffix: str
 @contextmanager
 def sample_preview():
     """Yield a sample dossier that disappears (rolled back) afterwards."""
+    from motcua.dossiers.models import Dossier
+
+    code = "000.00.01.H31-261105-0007"
+    suffix = ""
+    if Dossier.objects.filter(code=code).exists():  # never collide with real (or test) data
+        suffix, code = "-MAU", "000.00.01.H31-MAU-261105-0007"
     try:
         with transaction.atomic():
-            yield build_sample_dossier()
+            yield build_sample_dossier(code=code, suffix=suffix)
             raise _Rollback
     except _Rollback:
         pass

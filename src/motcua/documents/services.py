@@ -222,7 +222,7 @@ def allocate_result_code(agency) -> str:
 
 
 def _issue(dossier, actor, name: str, make_pdf, *, agency=None, signer_name: str | None = None,
-           reason: str = "Ký số kết quả giải quyết thủ tục hành chính"):
+           reason: str = "Ký số kết quả giải quyết thủ tục hành chính", box=None):
     """Allocate the code, build the PDF (``make_pdf(code, verify_url)``), sign, store, flag the dossier."""
     from motcua.documents.models import Result
     from motcua.documents.signing import SigningError, sign_pdf
@@ -240,7 +240,8 @@ def _issue(dossier, actor, name: str, make_pdf, *, agency=None, signer_name: str
         url = verification_url(result)
         data = make_pdf(code, url)
         try:
-            signed = sign_pdf(data, agency, reason, signer_name, extra_line=f"Số: {code} · Xác thực: {url}")
+            signed = sign_pdf(data, agency, reason, signer_name, extra_line=f"Số: {code}\nXác thực: {url}",
+                              **({"box": box} if box else {}))
         except SigningError as exc:
             raise ResultError(str(exc)) from exc
         result.sha256 = sha256_hex(signed)
@@ -280,7 +281,9 @@ def issue_certificate(dossier, actor, name: str = "Giấy chứng nhận", *, ti
         return render_certificate(dossier, result_code=code, title=title or name, body=body,
                                   agency=kwargs.get("agency"), verify_url=url)
 
-    return _issue(dossier, actor, name, make, **kwargs)
+    from motcua.documents.signing import CERTIFICATE_STAMP_BOX
+
+    return _issue(dossier, actor, name, make, box=CERTIFICATE_STAMP_BOX, **kwargs)
 
 
 def render_certificate(dossier, *, result_code: str = "", title: str = "", body: list | None = None,
@@ -302,9 +305,10 @@ def render_certificate(dossier, *, result_code: str = "", title: str = "", body:
             ("Thủ tục", f"{dossier.procedure.name} (mã {dossier.procedure.code})"),
             ("Nội dung", dossier.summary),
         ]
+        labels = _eform_labels(dossier)
         for key, value in (dossier.form_data or {}).items():
-            if isinstance(value, (str, int, float)) and str(value).strip():
-                rows.append((str(key).replace("_", " ").capitalize(), str(value)))
+            if key in labels and isinstance(value, (str, int, float)) and str(value).strip():
+                rows.append((labels[key], str(value)))
     ctx.update(
         title=title or "Giấy chứng nhận",
         rows=[(label, value) for label, value in rows if value],
@@ -315,6 +319,19 @@ def render_certificate(dossier, *, result_code: str = "", title: str = "", body:
         verify_qr=qr_svg(verify_url) if verify_url else "",
     )
     return render_pdf(FORMS_DIR + "certificate.html", ctx)
+
+
+def _eform_labels(dossier) -> dict[str, str]:
+    """Field titles of the e-form the dossier was filled with (only titled fields are printed)."""
+    from motcua.catalog.models import OnlineService
+
+    labels: dict[str, str] = {}
+    services_qs = OnlineService.objects.filter(procedure_id=dossier.procedure_id).exclude(eform=None).select_related("eform")
+    for service in services_qs:
+        for key, spec in ((service.eform.schema or {}).get("properties") or {}).items():
+            if isinstance(spec, dict) and spec.get("title"):
+                labels.setdefault(key, str(spec["title"]))
+    return labels
 
 
 def results_for_user(user):

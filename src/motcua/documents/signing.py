@@ -19,7 +19,10 @@ from django.conf import settings
 from django.utils import timezone
 
 STAMP_FONT = "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"
-STAMP_BOX = (300, 40, 560, 110)  # PDF points on page 1: bottom right of an A4 page
+STAMP_BOX = (330, 30, 565, 95)  # PDF points on page 1: bottom right of an A4 page (uploaded results)
+#: Inside the signer block of ``forms/certificate.html``: A4, right margin 15 mm, bottom margin 32 mm,
+#: block 80 x 45 mm; the stamp takes its lower 33 mm.
+CERTIFICATE_STAMP_BOX = (329, 93, 551, 183)
 _lock = threading.Lock()
 _signer_cache: dict = {}
 
@@ -187,13 +190,14 @@ def _stamp_style():
 
     return TextStampStyle(
         stamp_text="Ký bởi: %(signer)s\nCơ quan: %(agency)s\nThời gian ký: %(ts)s\n%(extra)s",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(STAMP_FONT, font_size=8)),
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(STAMP_FONT, font_size=8), leading=11),
         timestamp_format="%H:%M:%S %d/%m/%Y",
         border_width=1,
     )
 
 
-def sign_pdf(pdf: bytes, agency, reason: str, signer_name: str, *, extra_line: str = "") -> bytes:
+def sign_pdf(pdf: bytes, agency, reason: str, signer_name: str, *, extra_line: str = "",
+             box: tuple[int, int, int, int] = STAMP_BOX) -> bytes:
     """Sign ``pdf`` as ``agency`` (PAdES, SHA-256) with a visible Vietnamese stamp on page 1."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfReadError
@@ -217,7 +221,7 @@ def sign_pdf(pdf: bytes, agency, reason: str, signer_name: str, *, extra_line: s
         meta,
         signer=signer,
         stamp_style=_stamp_style(),
-        new_field_spec=fields.SigFieldSpec(sig_field_name=meta.field_name, on_page=0, box=STAMP_BOX),
+        new_field_spec=fields.SigFieldSpec(sig_field_name=meta.field_name, on_page=0, box=box),
     )
     out = pdf_signer.sign_pdf(
         writer,
