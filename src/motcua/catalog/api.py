@@ -15,20 +15,31 @@ from .search import MAX_COUNT, SearchError
 
 router = Router()
 
-LevelCode = Literal["ministry", "province", "district", "commune"]
-ServiceLevelCode = Literal["information", "partial", "full"]
+# "" means "any"; no null, so query strings never carry a literal "null".
+LevelCode = Literal["", "ministry", "province", "district", "commune"]
+ServiceLevelCode = Literal["", "information", "partial", "full"]
 
 
 class ErrorOut(Schema):
     detail: str
 
 
+class FieldErrorOut(Schema):
+    field: str
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    errors: list[FieldErrorOut]
+
+
 class SearchParams(Schema):
     q: str = SchemaField("", max_length=200, description="Từ khóa (không phân biệt dấu, hoa thường)")
     field: str = SchemaField("", max_length=40, description="Mã lĩnh vực")
-    level: LevelCode | None = SchemaField(None, description="Cấp thực hiện")
+    level: LevelCode = SchemaField("", description="Cấp thực hiện")
     agency: str = SchemaField("", max_length=40, description="Mã định danh cơ quan có dịch vụ trực tuyến")
-    service_level: ServiceLevelCode | None = SchemaField(None, description="Mức độ dịch vụ trực tuyến")
+    service_level: ServiceLevelCode = SchemaField("", description="Mức độ dịch vụ trực tuyến")
     page: int = SchemaField(1, ge=1, le=500)
     per_page: int = SchemaField(20, ge=1, le=100)
 
@@ -132,15 +143,15 @@ class ProcedureDetail(Schema):
     online_services: list[OnlineServiceOut]
 
 
-@router.get("", response={200: SearchOut, 400: ErrorOut}, summary="Tìm kiếm thủ tục hành chính")
+@router.get("", response={200: SearchOut, 400: ErrorOut, 422: ValidationErrorOut}, summary="Tìm kiếm thủ tục hành chính")
 def search(request, params: Query[SearchParams]):
     try:
         results, total, facets = services.search_procedures(
             q=params.q,
             field=params.field or None,
-            level=params.level,
+            level=params.level or None,
             agency=params.agency or None,
-            service_level=params.service_level,
+            service_level=params.service_level or None,
             page=params.page,
             per_page=params.per_page,
         )
@@ -168,7 +179,7 @@ def search(request, params: Query[SearchParams]):
     }
 
 
-@router.get("/{code}", response={200: ProcedureDetail, 404: ErrorOut}, summary="Chi tiết thủ tục hành chính")
+@router.get("/{code}", response={200: ProcedureDetail, 404: ErrorOut, 422: ValidationErrorOut}, summary="Chi tiết thủ tục hành chính")
 def detail(request, code: str):
     procedure = get_object_or_404(services._prefetched(Procedure.objects.all()), code=code[:20])
     data = services.export_procedure(procedure)

@@ -272,10 +272,10 @@ def parse_components(text: str) -> tuple[list[dict], str]:
                     "form": _component_form(qty.group(2), qty.group(4), row),
                     "quantity": quantity,
                     "required": "neu co" not in fold(row),
-                    "template_name": template,
+                    "template_name": template[:255],
                     "template_file": "",
                     "template_url": "",
-                    "group": group,
+                    "group": group[:255],
                     "eform": None,
                     "order": len(components),
                 }

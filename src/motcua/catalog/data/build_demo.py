@@ -240,7 +240,7 @@ def main(shared_data: str) -> None:
         if code in EFORM_LINKS:
             link_eform(record)
         procedures.append(record)
-    document = {"format": "motcua-catalogue", "version": 1, "eforms": EFORMS, "procedures": procedures}
+    document = {"format": "motcua-catalogue", "version": 1, "eforms": sorted(EFORMS, key=lambda e: e["code"]), "procedures": procedures}
     out = HERE / "demo-procedures.json"
     out.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{out}: {len(procedures)} thủ tục, {len(EFORMS)} biểu mẫu điện tử")
