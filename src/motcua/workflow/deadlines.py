@@ -249,6 +249,11 @@ def extend_deadline(dossier, new_date: dt.datetime, reason: str, actor) -> Deadl
             dossier=locked, old_date=old, new_date=new_date, reason=reason, created_by=user, agency=actor.agency
         )
         Dossier.objects.filter(pk=locked.pk).update(appointment_at=new_date)
+        if old is not None:
+            # Steps that were due with the old appointment now run to the new one.
+            Task.objects.filter(dossier=locked, status__in=[Task.Status.OPEN, Task.Status.CLAIMED], due_at=old).update(
+                due_at=new_date
+            )
         DossierEvent.objects.create(
             dossier=locked,
             action="extend_deadline",

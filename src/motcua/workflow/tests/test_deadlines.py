@@ -134,3 +134,8 @@ def test_extend_deadline_records_apology_and_event(org, make_dossier, act):
     assert DossierEvent.objects.filter(dossier=dossier).count() == before + 1
     assert (event.action, event.from_status, event.to_status) == ("extend_deadline", Status.PROCESSING, Status.PROCESSING)
     assert DeadlineExtension.objects.filter(dossier=dossier).count() == 1
+    assert Task.objects.get(dossier=dossier, status="open").due_at == local(2026, 3, 9, 7, 30)
+    # A decided dossier can no longer be extended.
+    act(dossier, "approve", org.leader, "leader", at=local(2026, 3, 9, 8))
+    with pytest.raises(deadlines.DeadlineError, match="Đã xử lý xong"):
+        deadlines.extend_deadline(dossier, local(2026, 3, 20, 9), "Lý do", actor)
