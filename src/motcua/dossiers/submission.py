@@ -363,7 +363,10 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
         errors = completeness_errors(locked)
         if errors:
             raise SubmissionError("Hồ sơ chưa đầy đủ, vui lòng bổ sung các mục được nêu.", errors)
+        version = procedure_version(locked.procedure)
         now = timezone.now()
+        # Last step before the status change: the counter row stays locked until commit, so
+        # everything that can be done earlier is done earlier.
         code = allocate_code(locked.receiving_agency, now)
         transition(
             locked,
@@ -373,7 +376,7 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
             update_fields={
                 "code": code,
                 "submitted_at": now,
-                "procedure_version": procedure_version(locked.procedure),
+                "procedure_version": version,
                 "current_agency": locked.receiving_agency,
             },
         )
