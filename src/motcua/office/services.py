@@ -378,3 +378,73 @@ def return_result(dossier: Dossier, actor: Actor, receiver_name: str, method: st
 def desk_agencies(user) -> list[Agency]:
     """Agencies where the user works at the desk."""
     return [r.agency for r in staff_roles(user) if r.role == Role.RECEPTION]
+
+
+# --- Tasks (the workflow app's engine) -----------------------------------------------------
+
+
+def current_task(dossier: Dossier):
+    from motcua.workflow import services as wf
+
+    return wf.current_task(dossier)
+
+
+def task_actor(user, task, client_address: str | None = None) -> Actor:
+    """The actor for a task action; the workflow engine checks the role at the task's agency."""
+    roles = [r.role for r in staff_roles(user) if r.agency_id == task.agency_id]
+    if not roles:
+        raise TransitionNotAllowed("Bạn không thuộc cơ quan đang xử lý bước này.", forbidden=True)
+    role = task.step.role if task.step.role in roles else roles[0]
+    return Actor(user=user, role=role, agency=task.agency, client_address=client_address)
+
+
+def task_step_actions(user, task) -> list[str]:
+    """Step actions (forward, return, transfer…) the user may perform on the task, per the definition."""
+    if task is None:
+        return []
+    roles = {r.role for r in staff_roles(user) if r.agency_id == task.agency_id}
+    if task.step.role not in roles and Role.AGENCY_ADMIN not in roles:
+        return []
+    if task.assignee_id and task.assignee_id != user.pk and not roles & {Role.LEADER, Role.AGENCY_ADMIN}:
+        return []
+    actions = list(task.step.actions or [])
+    if task.returns_to_id:
+        actions += [a for a in ("forward", "return") if a not in actions]
+    return actions
+
+
+def approve(dossier: Dossier, user, result_file=None, note: str = "", client_address: str | None = None) -> Dossier:
+    """Leader's approval: through the current workflow task when there is one (closing it and
+    opening the desk's return step), else as a plain transition. The result upload is stored first."""
+    from motcua.workflow import services as wf
+
+    task = current_task(dossier)
+    with transaction.atomic():
+        if result_file is not None:
+            store_attachment(dossier, None, result_file, user)
+        if task is not None and "approve" in task_step_actions(user, task):
+            event_at = timezone.now()
+            wf.complete(task, "approve", task_actor(user, task, client_address), note=nfc(note))
+            Dossier.objects.filter(pk=dossier.pk, decided_at__isnull=True).update(decided_at=event_at, finished_at=event_at)
+        else:
+            actor = actor_for(user, dossier, "approve", client_address)
+            approve_with_result(dossier, actor, None, note)
+    dossier.refresh_from_db()
+    return dossier
+
+
+def stop(dossier: Dossier, user, reason: str, client_address: str | None = None) -> Dossier:
+    """Stop processing with its reason, through the current task when its step allows it."""
+    from motcua.workflow import services as wf
+
+    reason = nfc(reason)
+    if len(reason) < 5:
+        raise ValidationError("Hãy ghi rõ lý do dừng xử lý.")
+    task = current_task(dossier)
+    if task is not None and "stop" in task_step_actions(user, task):
+        wf.complete(task, "stop", task_actor(user, task, client_address), note=reason)
+        Dossier.objects.filter(pk=dossier.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+    else:
+        stop_processing(dossier, actor_for(user, dossier, "stop", client_address), reason)
+    dossier.refresh_from_db()
+    return dossier

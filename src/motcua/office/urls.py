@@ -15,7 +15,13 @@ urlpatterns = [
     path("can-bo/ho-so/<int:pk>/tu-choi/", views.refuse, name="refuse"),
     path("can-bo/ho-so/<int:pk>/phe-duyet/", views.approve, name="approve"),
     path("can-bo/ho-so/<int:pk>/dung-xu-ly/", views.stop, name="stop"),
+    path("can-bo/ho-so/<int:pk>/nhan-xu-ly/", views.claim, name="claim"),
+    path("can-bo/ho-so/<int:pk>/phan-cong/", views.assign, name="assign"),
+    path("can-bo/ho-so/<int:pk>/chuyen-buoc/", views.complete_step, name="complete_step"),
+    path("can-bo/ho-so/<int:pk>/lien-thong/", views.transfer, name="transfer"),
     path("can-bo/ho-so/<int:pk>/tra-ket-qua/", views.return_result, name="return_result"),
     path("can-bo/ho-so/<int:pk>/tep/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("can-bo/nhiem-vu/", views.task_inbox, name="tasks"),
+    path("can-bo/nhiem-vu/hang-loat/", views.task_bulk, name="task_bulk"),
     path("can-bo/so-theo-doi/", views.register, name="register"),
 ]

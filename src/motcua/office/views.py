@@ -143,14 +143,44 @@ def _components_with_attachments(dossier: Dossier):
 # --- Dossier page and actions --------------------------------------------------------------
 
 
+STEP_ACTION_LABELS = {
+    "forward": "Chuyển bước tiếp theo",
+    "return": "Trả lại bước trước",
+    "transfer": "Chuyển liên thông",
+}
+
+
 def _workflow_context(request, dossier):
-    """Tasks of the dossier from the workflow app, when it is installed."""
-    try:
-        from motcua.workflow.models import Task
-    except ImportError:
-        return {"tasks": []}
-    tasks = list(Task.objects.filter(dossier=dossier).select_related("assignee", "agency").order_by("-id")[:20])
-    return {"tasks": tasks}
+    """The dossier's current task and what the user may do with it (workflow app)."""
+    from motcua.organisations.models import Agency, StaffRole
+    from motcua.workflow.models import Task
+
+    task = services.current_task(dossier)
+    step_actions = services.task_step_actions(request.user, task)
+    roles_here = {r.role for r in services.staff_roles(request.user) if task and r.agency_id == task.agency_id}
+    context = {
+        "task": task,
+        "step_actions": [(a, STEP_ACTION_LABELS[a]) for a in step_actions if a in ("forward", "return")],
+        "can_transfer": "transfer" in step_actions,
+        "can_claim": bool(task and task.status == Task.Status.OPEN and task.step.role in roles_here),
+        "can_assign": bool(task and roles_here & {Role.LEADER, Role.AGENCY_ADMIN}),
+        "done_tasks": list(
+            Task.objects.filter(dossier=dossier, status=Task.Status.DONE)
+            .select_related("step", "agency", "finished_by")
+            .order_by("finished_at", "id")
+        ),
+    }
+    if context["can_assign"]:
+        context["assignable"] = list(
+            StaffRole.objects.filter(agency_id=task.agency_id, role=task.step.role)
+            .select_related("user")
+            .order_by("user__full_name")[:200]
+        )
+    if context["can_transfer"]:
+        context["agencies"] = list(
+            Agency.objects.filter(is_active=True).exclude(pk=task.agency_id).only("id", "name").order_by("name")[:300]
+        )
+    return context
 
 
 @staff_required
@@ -240,18 +270,111 @@ def refuse(request, pk):
     return _run_action(request, pk, "refuse", lambda d, a: services.refuse_dossier(d, a, request.POST.get("reason", "")))
 
 
+def _run_task_action(request, pk, fn, done_message: str):
+    """A workflow action on the dossier's current task: visibility, errors, audit address."""
+    dossier = _visible_dossier(request, pk)
+    if request.method != "POST":
+        return HttpResponse("Chỉ nhận yêu cầu POST.", status=405)
+    try:
+        fn(dossier)
+    except TransitionNotAllowed as exc:
+        return _transition_error(request, exc, dossier)
+    except ValidationError as exc:
+        return dossier_detail(request, pk, status=400, error=_validation_message(exc))
+    messages.success(request, done_message)
+    return redirect("office:dossier", pk=dossier.pk)
+
+
 @staff_required
 def stop(request, pk):
-    return _run_action(request, pk, "stop", lambda d, a: services.stop_processing(d, a, request.POST.get("reason", "")))
+    return _run_task_action(
+        request,
+        pk,
+        lambda d: services.stop(d, request.user, request.POST.get("reason", ""), client_address(request)),
+        "Đã dừng xử lý hồ sơ.",
+    )
 
 
 @staff_required
 def approve(request, pk):
-    def do(dossier, actor):
-        upload = request.FILES.get("result_file")
-        services.approve_with_result(dossier, actor, upload, note=request.POST.get("note", ""))
+    return _run_task_action(
+        request,
+        pk,
+        lambda d: services.approve(
+            d, request.user, request.FILES.get("result_file"), request.POST.get("note", ""), client_address(request)
+        ),
+        "Đã phê duyệt kết quả.",
+    )
 
-    return _run_action(request, pk, "approve", do)
+
+def _task_or_409(dossier):
+    task = services.current_task(dossier)
+    if task is None:
+        raise TransitionNotAllowed("Hồ sơ không có bước xử lý đang mở.")
+    return task
+
+
+@staff_required
+def claim(request, pk):
+    from motcua.workflow import services as wf
+
+    return _run_task_action(request, pk, lambda d: wf.claim(_task_or_409(d), request.user), "Đã nhận xử lý hồ sơ.")
+
+
+@staff_required
+def assign(request, pk):
+    from motcua.accounts.models import User
+    from motcua.workflow import services as wf
+
+    def do(dossier):
+        task = _task_or_409(dossier)
+        user_id = request.POST.get("user", "")
+        target = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
+        if target is None:
+            raise ValidationError("Hãy chọn cán bộ được phân công.")
+        wf.assign(task, target, services.task_actor(request.user, task, client_address(request)))
+
+    return _run_task_action(request, pk, do, "Đã phân công xử lý.")
+
+
+@staff_required
+def complete_step(request, pk):
+    from motcua.workflow import services as wf
+
+    def do(dossier):
+        task = _task_or_409(dossier)
+        action = request.POST.get("action", "")
+        if action not in ("forward", "return"):
+            raise ValidationError("Thao tác không hợp lệ.")
+        if action not in services.task_step_actions(request.user, task):
+            raise TransitionNotAllowed("Bạn không được thực hiện thao tác này ở bước hiện tại.", forbidden=True)
+        actor = services.task_actor(request.user, task, client_address(request))
+        wf.complete(task, action, actor, note=request.POST.get("note", ""))
+
+    return _run_task_action(request, pk, do, "Đã chuyển hồ sơ.")
+
+
+@staff_required
+def transfer(request, pk):
+    from motcua.organisations.models import Agency
+    from motcua.workflow import services as wf
+
+    def do(dossier):
+        task = _task_or_409(dossier)
+        if "transfer" not in services.task_step_actions(request.user, task):
+            raise TransitionNotAllowed(
+                "Bước xử lý hiện tại không cho phép chuyển liên thông hoặc bạn không có quyền.", forbidden=True
+            )
+        agency_id = request.POST.get("agency", "")
+        target = Agency.objects.filter(pk=int(agency_id), is_active=True).first() if agency_id.isdigit() else None
+        if target is None:
+            raise ValidationError("Hãy chọn cơ quan nhận liên thông.")
+        reason = nfc(request.POST.get("reason", ""))
+        if not reason:
+            raise ValidationError("Hãy nêu nội dung đề nghị phối hợp.")
+        wf.transfer(dossier, target, services.task_actor(request.user, task, client_address(request)), reason)
+
+    return _run_task_action(request, pk, do, "Đã chuyển liên thông.")
 
 
 @staff_required
@@ -528,3 +651,74 @@ def register(request):
 
 def dossier_url(dossier) -> str:
     return reverse("office:dossier", kwargs={"pk": dossier.pk})
+
+
+# --- Tasks: my tasks, unit tasks, bulk actions ---------------------------------------------
+
+
+@staff_required
+def task_inbox(request):
+    """Tasks of my agencies (or only mine), most urgent first; bulk claim or forward."""
+    from motcua.workflow import services as wf
+
+    roles = services.staff_roles(request.user)
+    if not roles:
+        raise PermissionDenied("Bạn chưa được phân vai trò tại cơ quan nào.")
+    agency_ids = sorted({r.agency_id for r in roles})
+    requested = request.GET.get("co-quan", "")
+    agency_id = int(requested) if requested.isdigit() and int(requested) in agency_ids else agency_ids[0]
+    mine = request.GET.get("cua-toi") == "1"
+    qs = wf.inbox(agency_id, user=request.user, mine=mine).select_related("agency")
+    rows, number, has_next = _paginate(qs, request)
+    agencies = {r.agency_id: r.agency for r in roles}
+    return render(
+        request,
+        "office/task_inbox.html",
+        {
+            "rows": rows,
+            "page": number,
+            "has_next": has_next,
+            "query": _query_without_page(request),
+            "mine": mine,
+            "agency_id": agency_id,
+            "agencies": sorted(agencies.values(), key=lambda a: a.name),
+            "now": timezone.now(),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def task_bulk(request):
+    """Claim or forward several tasks at once; each is checked on its own and the outcome reported."""
+    from motcua.workflow import services as wf
+    from motcua.workflow.models import Task
+
+    action = request.POST.get("action", "")
+    if action not in ("claim", "forward"):
+        return _error(request, "Thao tác hàng loạt không hợp lệ.", 400)
+    ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()][:PAGE_SIZE]
+    if not ids:
+        return _error(request, "Hãy chọn ít nhất một nhiệm vụ.", 400)
+    agency_ids = services.staff_agency_ids(request.user)
+    tasks = list(Task.objects.filter(pk__in=ids, agency_id__in=agency_ids).select_related("step", "agency", "dossier"))
+    done, failed = [], []
+    for task in tasks:
+        try:
+            if action == "claim":
+                wf.claim(task, request.user)
+            else:
+                if "forward" not in services.task_step_actions(request.user, task):
+                    raise TransitionNotAllowed("Bước này không cho phép chuyển tiếp.")
+                wf.complete(task, "forward", services.task_actor(request.user, task, client_address(request)), note=request.POST.get("note", ""))
+            done.append(task.dossier.code)
+        except TransitionNotAllowed as exc:
+            failed.append(f"{task.dossier.code}: {exc}")
+    missing = len(ids) - len(tasks)
+    if done:
+        messages.success(request, f"Đã thực hiện cho {len(done)} hồ sơ: {', '.join(done)}.")
+    for line in failed:
+        messages.error(request, line)
+    if missing:
+        messages.error(request, f"{missing} nhiệm vụ không thuộc cơ quan của bạn.")
+    return redirect(reverse("office:tasks") + "?" + request.POST.get("back", ""))
