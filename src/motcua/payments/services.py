@@ -123,31 +123,30 @@ def mark_paid(payment: Payment, txn_id: str, amount: int, currency: str, *, sour
     """
     if not txn_id:
         raise CallbackRejected("missing_fields", "transaction id")
-    with transaction.atomic():
-        locked = Payment.objects.select_for_update().get(pk=payment.pk)
-        if locked.state in (PaymentState.PAID, PaymentState.REFUNDED):
-            if locked.gateway_transaction_id == txn_id:
-                _refresh(payment, locked)
-                return MarkPaidResult(locked, created=False)
-            raise CallbackRejected("already_confirmed", f"đã thanh toán bằng giao dịch {locked.gateway_transaction_id}")
-        if int(amount) != locked.amount:
-            raise CallbackRejected("amount_mismatch", f"nhận {amount}, phải là {locked.amount}")
-        if currency != locked.currency:
-            raise CallbackRejected("currency_mismatch", f"nhận {currency}, phải là {locked.currency}")
-        if not PaymentStateMachine.can(locked, "confirm"):
-            raise CallbackRejected("invalid_state", f"trạng thái {locked.state}")
-        if Payment.objects.filter(gateway_transaction_id=txn_id).exclude(pk=locked.pk).exists():
-            raise CallbackRejected("transaction_reused", txn_id)
-        try:
-            with transaction.atomic():
-                PaymentStateMachine.apply(
-                    locked, "confirm", actor=actor, source=source, note=note,
-                    update_fields={"gateway_transaction_id": txn_id,
-                                   "raw_callbacks": [*locked.raw_callbacks, *([raw] if raw else [])]},
-                )
-        except IntegrityError:
-            raise CallbackRejected("transaction_reused", txn_id) from None
-        _settle(locked)
+    try:
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            if locked.state in (PaymentState.PAID, PaymentState.REFUNDED):
+                if locked.gateway_transaction_id == txn_id:
+                    _refresh(payment, locked)
+                    return MarkPaidResult(locked, created=False)
+                raise CallbackRejected("already_confirmed", f"đã thanh toán bằng giao dịch {locked.gateway_transaction_id}")
+            if int(amount) != locked.amount:
+                raise CallbackRejected("amount_mismatch", f"nhận {amount}, phải là {locked.amount}")
+            if currency != locked.currency:
+                raise CallbackRejected("currency_mismatch", f"nhận {currency}, phải là {locked.currency}")
+            if not PaymentStateMachine.can(locked, "confirm"):
+                raise CallbackRejected("invalid_state", f"trạng thái {locked.state}")
+            # A transaction id already used by another payment violates the unique constraint:
+            # the whole transaction rolls back and the callback is refused below.
+            PaymentStateMachine.apply(
+                locked, "confirm", actor=actor, source=source, note=note,
+                update_fields={"gateway_transaction_id": txn_id,
+                               "raw_callbacks": [*locked.raw_callbacks, *([raw] if raw else [])]},
+            )
+            _settle(locked)
+    except IntegrityError:
+        raise CallbackRejected("transaction_reused", txn_id) from None
     _refresh(payment, locked)
     return MarkPaidResult(locked, created=True)
 
@@ -159,16 +158,15 @@ def _refresh(target: Payment, source: Payment) -> None:
 
 def _settle(payment: Payment) -> None:
     """Inside mark_paid's transaction: settle the request and move the dossier on."""
-    req = PaymentRequest.objects.select_for_update().get(pk=payment.request_id)
-    if req.settled_at is not None:
+    settled = PaymentRequest.objects.filter(pk=payment.request_id, settled_at__isnull=True).update(
+        settled_at=payment.paid_at
+    )
+    if not settled:
         log.warning("Payment %s paid a request already settled: refund needed", payment.reference)
         return
-    req.settled_at = payment.paid_at
-    req.save(update_fields=["settled_at"])
     gateway = get_gateway(payment.gateway)
-    if gateway.online:
-        # Dossier belongs to the dossiers app: set the flag by a narrow update, not a model change.
-        Dossier.objects.filter(pk=payment.dossier_id).update(paid_online=PAID_ONLINE_PROVINCE_PORTAL)
+    # Dossier belongs to the dossiers app: its flag is set through transition() or a narrow update.
+    flag = {"paid_online": PAID_ONLINE_PROVINCE_PORTAL} if gateway.online else {}
     dossier = Dossier.objects.get(pk=payment.dossier_id)
     if dossier.status == Status.PAYMENT_REQUESTED and not PaymentRequest.objects.filter(
         dossier_id=dossier.pk, settled_at__isnull=True
@@ -178,9 +176,13 @@ def _settle(payment: Payment) -> None:
                 dossier, "payment_received", Actor(role="system"),
                 note=f"Đã thanh toán {format_vnd(payment.amount)} qua {gateway.name} (mã {payment.reference}).",
                 data={"payment": payment.reference, "amount": payment.amount, "gateway": payment.gateway},
+                update_fields=flag,
             )
+            return
         except TransitionNotAllowed as exc:  # the money is recorded whatever the dossier does
             log.warning("Payment %s: dossier not moved on: %s", payment.reference, exc)
+    if flag:
+        Dossier.objects.filter(pk=payment.dossier_id).update(**flag)
 
 
 def mark_failed(payment: Payment, *, source: str = "ipn", note: str = "", raw: dict | None = None) -> bool:
