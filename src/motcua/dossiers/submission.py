@@ -54,11 +54,15 @@ def eform_for(procedure: Procedure) -> EForm | None:
     return component.eform if component else None
 
 
-def receiving_points(procedure: Procedure):
-    """Any service point may receive (Decree 118/2025); the service's own points come first."""
+_UNSET = object()
+
+
+def receiving_points(procedure: Procedure, service=_UNSET):
+    """Any service point may receive (Decree 118/2025), plus the service's own points."""
     from motcua.organisations.models import Agency
 
-    service = online_service(procedure)
+    if service is _UNSET:
+        service = online_service(procedure)
     ids = set()
     if service:
         ids.update(service.receiving_points.values_list("id", flat=True))
@@ -215,10 +219,9 @@ def start_draft(user, procedure: Procedure, *, case=None, receiving_agency=None,
         raise SubmissionError("Thủ tục này chưa có dịch vụ công trực tuyến để nộp hồ sơ.", status=404)
     if case is not None and case.procedure_id != procedure.id:
         raise SubmissionError("Trường hợp không thuộc thủ tục này.", {"case": "Trường hợp không hợp lệ."})
-    points = receiving_points(procedure)
     if receiving_agency is None:
         receiving_agency = service.agency
-    elif not points.filter(pk=receiving_agency.pk).exists():
+    elif not receiving_points(procedure, service).filter(pk=receiving_agency.pk).exists():
         raise SubmissionError("Nơi tiếp nhận không hợp lệ.", {"receiving_agency": "Nơi này không tiếp nhận hồ sơ."})
     values = prefill_from_profile(user)
     try:
