@@ -34,6 +34,13 @@ def can_view(user, dossier) -> bool:
     return user.is_staff_member and user.staff_roles.filter(agency_id__in=agencies).exists()
 
 
+def can_confirm(user, dossier) -> bool:
+    """Reception or agency administrators of the dossier's agencies confirm bank transfers."""
+    agencies = {dossier.receiving_agency_id, dossier.competent_agency_id, dossier.current_agency_id}
+    return bool(user.is_authenticated and user.is_staff_member and user.staff_roles.filter(
+        agency_id__in=agencies, role__in=["reception", "agency_admin"]).exists())
+
+
 def _client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR") or "127.0.0.1"
 
@@ -59,6 +66,8 @@ def dossier_payment(request, dossier_id: int):
                       "message": "Không tìm thấy hồ sơ hoặc bạn không có quyền xem."}, status=404)
     gateways = available_gateways()
     open_req = services.open_request(dossier)
+    if request.method == "POST" and "confirm_reference" in request.POST:
+        return _confirm_transfer(request, dossier)
     if request.method == "POST":
         if dossier.owner_id != request.user.pk:
             return render(request, "errors/error.html", {"title": "Không có quyền",
@@ -77,8 +86,26 @@ def dossier_payment(request, dossier_id: int):
         "dossier": dossier, "open_request": open_req, "gateways": gateways, "payments": payments,
         "can_pay": open_req is not None and dossier.status == Status.PAYMENT_REQUESTED
         and dossier.owner_id == request.user.pk,
-        "requests": dossier.payment_requests.all(),
+        "requests": dossier.payment_requests.all(), "can_confirm": can_confirm(request.user, dossier),
     })
+
+
+def _confirm_transfer(request, dossier):
+    """Desk action: a VietQR transfer has reached the account (bank transaction number given)."""
+    if not can_confirm(request.user, dossier):
+        return render(request, "errors/error.html", {"title": "Không có quyền",
+                      "message": "Chỉ cán bộ tiếp nhận của cơ quan được xác nhận chuyển khoản."}, status=403)
+    payment = dossier.payments.filter(reference=request.POST.get("confirm_reference", "")).first()
+    if payment is None:
+        messages.error(request, "Không tìm thấy khoản thanh toán.")
+        return redirect("payments:dossier", dossier_id=dossier.pk)
+    try:
+        services.confirm_bank_transfer(payment, request.user, request.POST.get("bank_ref", ""))
+    except services.PaymentError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Đã xác nhận khoản chuyển khoản {payment.reference}.")
+    return redirect("payments:dossier", dossier_id=dossier.pk)
 
 
 @never_cache

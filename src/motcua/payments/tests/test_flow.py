@@ -269,3 +269,29 @@ def test_reconciliation_queries_the_gateway_over_http(live_server, settings, fee
 
     assert reconcile_payments_task.enqueue().return_value["paid"] == 1
     assert Payment.objects.get(pk=unknown.pk).state == "paid"
+
+
+@pytest.mark.django_db
+def test_desk_confirms_a_transfer_on_the_payment_page(client, awaiting, citizen, agency):
+    from motcua.accounts.models import User
+    from motcua.organisations.models import StaffRole
+
+    dossier = awaiting()
+    payment, _ = services.start_payment(dossier, "vietqr", citizen)
+    officer = User.objects.create_user(username="tiepnhan", password=CITIZEN_PASSWORD, kind="staff")
+    login(client, officer)
+    assert client.get(f"/thanh-toan/{dossier.pk}/").status_code == 404  # no role at this agency yet
+    StaffRole.objects.create(user=officer, agency=agency, role="specialist")
+    page = client.get(f"/thanh-toan/{dossier.pk}/").content.decode()
+    assert payment.reference in page and "Xác nhận đã nhận tiền" not in page
+    assert client.post(f"/thanh-toan/{dossier.pk}/", {"confirm_reference": payment.reference,
+                                                       "bank_ref": "FT9"}).status_code == 403
+    StaffRole.objects.create(user=officer, agency=agency, role="reception")
+    r = client.post(f"/thanh-toan/{dossier.pk}/", {"confirm_reference": payment.reference, "bank_ref": ""}, follow=True)
+    assert "Vui lòng nhập mã giao dịch" in r.content.decode()
+    r = client.post(f"/thanh-toan/{dossier.pk}/", {"confirm_reference": payment.reference, "bank_ref": "FT9"}, follow=True)
+    assert f"Đã xác nhận khoản chuyển khoản {payment.reference}" in r.content.decode()
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.PAID and payment.transitions.get(event="confirm").actor == officer
+    # Staff may not start a payment on the citizen's behalf.
+    assert client.post(f"/thanh-toan/{dossier.pk}/", {"gateway": "vnpay"}).status_code == 403
