@@ -26,7 +26,7 @@ def bar_chart(title: str, desc: str, items: list[dict], maximum: float | None = 
               target: float | None = None) -> str:
     """``items``: dicts with ``label``, ``value`` (may be None) and optional ``light`` and ``href``."""
     uid = f"chart{next(_ids)}"
-    width, label_w, value_w, row_h = 640, 220, 60, 26
+    width, label_w, value_w, row_h = 420, 150, 58, 28
     plot_w = width - label_w - value_w
     top = maximum or max([i["value"] or 0 for i in items] + [1])
     height = row_h * len(items) + 24
@@ -40,7 +40,7 @@ def bar_chart(title: str, desc: str, items: list[dict], maximum: float | None = 
         value = item.get("value")
         w = 0 if value is None else max(1, plot_w * min(value, top) / top)
         colour = LIGHT_COLOURS.get(item.get("light", "none"), PALETTE[0])
-        label = escape(item["label"][:34])
+        label = escape(item["label"] if len(item["label"]) <= 20 else item["label"][:19] + "…")
         bar = (f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}" rx="2">'
                f'<title>{escape(item["label"])}: {_fmt(value)}{unit}</title></rect>')
         if item.get("href"):
@@ -64,7 +64,7 @@ def line_chart(title: str, desc: str, labels: list[str], series: list[tuple[str,
                unit: str = "%") -> str:
     """``series``: (name, values) pairs; None values leave a gap."""
     uid = f"chart{next(_ids)}"
-    width, height, left, right, top, bottom = 640, 280, 44, 12, 12, 56
+    width, height, left, right, top, bottom = 420, 250, 42, 24, 12, 52
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(labels), 1)
     step = plot_w / max(n - 1, 1)
@@ -84,7 +84,7 @@ def line_chart(title: str, desc: str, labels: list[str], series: list[tuple[str,
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="#4a4a4a">{_fmt(v)}{unit}</text>'
         )
-    every = max(1, (n + 5) // 6)
+    every = max(1, (n + 3) // 4)
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
             x, _ = xy(i, 0)
@@ -108,7 +108,7 @@ def line_chart(title: str, desc: str, labels: list[str], series: list[tuple[str,
             if v is not None:
                 x, y = xy(i, v)
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"><title>{escape(name)} {escape(labels[i])}: {_fmt(v)}{unit}</title></circle>')
-        lx = left + s * 200
+        lx = left + s * 170
         parts.append(
             f'<rect x="{lx}" y="{height - 22}" width="14" height="4" fill="{colour}"/>'
             f'<text x="{lx + 20}" y="{height - 16}" font-size="13" fill="#1a1a1a">{escape(name)}</text>'
