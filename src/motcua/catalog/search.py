@@ -70,6 +70,8 @@ class Vocabulary:
             words.update(text.split())
         self.sorted = sorted(words)
         self.words = words
+        # Two-letter words ("ky", "tu", "xe") get same-length corrections ("ki" -> "ky").
+        self.short = sorted(w for w in words if len(w) == 2 and w.isalpha())
         self.deletes: dict[str, set[str]] = {}
         for word in words:
             if len(word) < 3 or word.isdigit():
@@ -82,6 +84,8 @@ class Vocabulary:
         return i < len(self.sorted) and self.sorted[i].startswith(token)
 
     def corrections(self, token: str) -> list[str]:
+        if len(token) == 2 and token.isalpha():
+            return [w for w in self.short if w != token and within_one_edit(token, w)]
         if len(token) < 3 or token.isdigit():
             return []
         if len(token) == 3 and self.is_prefix(token):

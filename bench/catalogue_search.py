@@ -1,0 +1,127 @@
+"""Catalogue search at scale: >= 6,000 procedures, 1,000 varied queries (accents or not, upper case,
+NFD, one typo, word prefixes), in process and over HTTP (API, page, suggestions).
+Target: p95 <= 15 ms over HTTP.
+
+Data: the national code list and the 610 national records from ../shared/data, then synthetic
+variants ("… (thực hiện tại cấp tỉnh)", codes ``8.xxxxxx``) until there are BENCH_CATALOGUE_SIZE
+procedures. Kept in the benchmark database between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import unicodedata
+from pathlib import Path
+from urllib.parse import urlencode
+
+from common import ROOT, http_load, report, serve, setup_django, timed
+
+SIZE = int(os.environ.get("BENCH_CATALOGUE_SIZE", "6000"))
+QUERIES = int(os.environ.get("BENCH_CATALOGUE_QUERIES", "1000"))
+SHARED = Path(os.environ.get("MOTCUA_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SUFFIXES = ["(thực hiện tại cấp tỉnh)", "(thực hiện tại cấp xã)", "đối với tổ chức", "đối với cá nhân", "trường hợp đặc biệt"]
+
+
+def ensure_data() -> int:
+    from motcua.catalog.importers import import_codes, import_paths
+    from motcua.catalog.models import Procedure
+
+    if not Procedure.objects.filter(code="1.004222").exists():
+        import_codes(SHARED / "national-codes")
+        import_paths([SHARED / "national-procedures"], progress=False)
+    missing = SIZE - Procedure.objects.count()
+    if missing > 0:
+        base = list(Procedure.objects.exclude(code__startswith="8.").select_related("field").order_by("code"))
+        rows, n = [], Procedure.objects.filter(code__startswith="8.").count()
+        while len(rows) < missing:
+            src = base[n % len(base)]
+            p = Procedure(
+                code=f"8.{n:06d}",
+                name=f"{src.name} {SUFFIXES[n // len(base) % len(SUFFIXES)]}"[:500],
+                field=src.field,
+                levels=src.levels,
+                popularity=src.popularity // 10,
+            )
+            p.refresh_search_text()
+            rows.append(p)
+            n += 1
+        Procedure.objects.bulk_create(rows, batch_size=1000)
+    return Procedure.objects.count()
+
+
+def typo(word: str, rnd: random.Random) -> str:
+    if len(word) < 4:
+        return word
+    i = rnd.randrange(len(word) - 1)
+    kind = rnd.randrange(3)
+    if kind == 0:  # swap
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == 1:  # drop
+        return word[:i] + word[i + 1 :]
+    return word[:i] + word[i] + word[i:]  # double
+
+
+def make_queries(n: int) -> list[str]:
+    from motcua.catalog.models import Procedure
+    from motcua.core.text import fold
+
+    rnd = random.Random(20261122)
+    names = list(Procedure.objects.exclude(code__startswith="8.").order_by("-popularity").values_list("name", flat=True)[:1500])
+    queries = []
+    for i in range(n):
+        words = rnd.choice(names).split()
+        start = rnd.randrange(max(1, len(words) - 2))
+        phrase = " ".join(words[start : start + rnd.randint(1, 4)])
+        kind = i % 6
+        if kind == 0:
+            q = fold(phrase)  # no accents
+        elif kind == 1:
+            q = phrase.upper()
+        elif kind == 2:
+            q = unicodedata.normalize("NFD", phrase)
+        elif kind == 3:
+            q = " ".join(typo(w, rnd) if j == 0 else w for j, w in enumerate(fold(phrase).split()))
+        elif kind == 4:
+            q = phrase[: max(3, len(phrase) - rnd.randint(1, 3))]  # as typed, last word unfinished
+        else:
+            q = phrase
+        queries.append(q)
+    return queries
+
+
+def main() -> None:
+    setup_django()
+    from django.db import connection
+
+    from motcua.catalog.search import search_procedures, suggest_procedures
+
+    if connection.vendor != "postgresql":
+        print("warning: not PostgreSQL; figures are for", connection.vendor)
+    total = ensure_data()
+    queries = make_queries(QUERIES)
+    search_procedures("khoi dong")  # build the vocabulary
+    rows = [
+        timed("search_procedures (in process, with facets)", lambda i: search_procedures(queries[i % len(queries)]), len(queries)),
+        timed("suggest_procedures (in process)", lambda i: suggest_procedures(queries[i % len(queries)]), len(queries)),
+    ]
+    for row in rows:
+        row.extra["http"] = False
+    api = [f"/api/v1/procedures?{urlencode({'q': q})}" for q in queries]
+    page = [f"/thu-tuc?{urlencode({'q': q})}" for q in queries]
+    suggest = [f"/thu-tuc/goi-y?{urlencode({'q': q})}" for q in queries]
+    with serve() as base:
+        http_load("warm-up", base, api[:200] + suggest[:200], concurrency=4)
+        rows.append(http_load("GET /api/v1/procedures?q= (4 clients)", base, api, concurrency=4))
+        rows.append(http_load("GET /thu-tuc?q= page (4 clients)", base, page, concurrency=4))
+        rows.append(http_load("GET /thu-tuc/goi-y?q= htmx (4 clients)", base, suggest, concurrency=4))
+        rows.append(http_load("GET /api/v1/procedures?q= (1 client)", base, api, concurrency=1))
+    report(
+        "catalogue_search",
+        rows,
+        note=f"{total:,} procedures, {len(queries)} queries, {connection.vendor}; target p95 <= 15 ms over HTTP",
+    )
+
+
+if __name__ == "__main__":
+    main()
