@@ -53,6 +53,8 @@ def quote(request, procedure: str, channel: int = Channel.ONLINE, category: str 
         raise HttpError(422, "Kênh thực hiện không hợp lệ (1 trực tiếp, 2 trực tuyến, 3 bưu chính).")
     if category and category not in ApplicantCategory.values:
         raise HttpError(422, "Đối tượng miễn, giảm không hợp lệ.")
+    if "\x00" in procedure:
+        raise HttpError(404, "Không tìm thấy thủ tục.")
     proc = get_object_or_404(Procedure, code=procedure, is_active=True)
     q = compute_fee(proc, channel, category)
     return {"procedure": proc.code, "channel": channel, "total": q.total, "collect_at": q.collect_at,

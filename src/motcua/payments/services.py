@@ -206,6 +206,21 @@ class CallbackOutcome:
     answer: dict = field(default_factory=dict)
 
 
+def _has_nul(params: dict) -> bool:
+    return any("\x00" in str(k) or "\x00" in str(v) for k, v in params.items())
+
+
+def _scrub(params: dict) -> dict:
+    return {str(k).replace("\x00", ""): str(v).replace("\x00", "") for k, v in params.items()}
+
+
+def _answer(gateway_code: str, reason: str) -> dict:
+    try:
+        return get_gateway(gateway_code).ipn_answer(reason, False)[0]
+    except UnknownGateway:
+        return {}
+
+
 def _log(gateway: str, source: str, params: dict, accepted: bool, reason: str, detail: str, remote_addr, reference=""):
     GatewayCallbackLog.objects.create(
         gateway=gateway, source=source, reference=reference[:64], params=params,
@@ -238,6 +253,9 @@ def handle_callback(gateway_code: str, params: dict[str, str], *, remote_addr: s
                     source: str = "ipn") -> CallbackOutcome:
     """Verify and apply one gateway callback; every outcome is logged with its reason."""
     params = {str(k): str(v) for k, v in params.items()}
+    if _has_nul(params):  # never legitimate, and PostgreSQL refuses NUL in text: log it scrubbed
+        _log(gateway_code[:20], source, _scrub(params), False, "malformed", "ký tự NUL", remote_addr)
+        return CallbackOutcome(False, "malformed", answer=_answer(gateway_code, "malformed"))
     try:
         gateway = get_gateway(gateway_code)
     except UnknownGateway:
@@ -259,6 +277,8 @@ def handle_callback(gateway_code: str, params: dict[str, str], *, remote_addr: s
 def verify_return(gateway_code: str, params: dict[str, str]) -> tuple[Payment | None, str]:
     """The payer's return from the gateway: verify the signature and show OUR record (the IPN,
     not the browser, changes state). Returns (payment or None, error reason or "")."""
+    if _has_nul(params):
+        return None, "malformed"
     try:
         gateway = get_gateway(gateway_code)
         data = gateway.parse_callback({str(k): str(v) for k, v in params.items()})

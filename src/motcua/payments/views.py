@@ -132,7 +132,8 @@ def ipn(request, gateway: str):
     params = _single_params(raw)
     remote = _client_ip(request)
     if params is None:
-        services._log(gateway[:20], "ipn", {k: raw.getlist(k) for k in raw}, False, "malformed", "tham số lặp", remote)
+        scrubbed = {k.replace("\x00", ""): [v.replace("\x00", "") for v in raw.getlist(k)] for k in raw}
+        services._log(gateway[:20], "ipn", scrubbed, False, "malformed", "tham số lặp", remote)
         try:
             body, status = get_gateway(gateway).ipn_answer("malformed", False)
         except UnknownGateway:

@@ -166,6 +166,10 @@ def test_malformed_and_unknown_gateway(client, awaiting):
     assert client.get("/thanh-toan/ipn/khong-co/", {"a": "1"}).status_code == 404
     assert last_log().reason == "unknown_gateway"
     assert client.get("/thanh-toan/ipn/vnpay/").json()["RspCode"] == "97"
+    nul = {**result, "vnp_TxnRef": payment.reference + "\x00"}
+    assert ipn(client, "vnpay", nul)["RspCode"] == "99"
+    assert last_log().reason == "malformed" and last_log().params["vnp_TxnRef"] == payment.reference
+    assert client.get("/thanh-toan/ket-qua/vnpay/", nul).status_code == 400
 
 
 @pytest.mark.postgres
