@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from motcua.dossiers.models import Dossier, Status
@@ -167,10 +168,10 @@ def _settle(payment: Payment) -> None:
     gateway = get_gateway(payment.gateway)
     # Dossier belongs to the dossiers app: its flag is set through transition() or a narrow update.
     flag = {"paid_online": PAID_ONLINE_PROVINCE_PORTAL} if gateway.online else {}
-    dossier = Dossier.objects.get(pk=payment.dossier_id)
-    if dossier.status == Status.PAYMENT_REQUESTED and not PaymentRequest.objects.filter(
-        dossier_id=dossier.pk, settled_at__isnull=True
-    ).exists():
+    dossier = Dossier.objects.annotate(
+        still_open=Exists(PaymentRequest.objects.filter(dossier_id=OuterRef("pk"), settled_at__isnull=True))
+    ).get(pk=payment.dossier_id)
+    if dossier.status == Status.PAYMENT_REQUESTED and not dossier.still_open:
         try:
             dossier_transition(
                 dossier, "payment_received", Actor(role="system"),
