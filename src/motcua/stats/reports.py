@@ -6,13 +6,17 @@ Reads only rollups and snapshots: about a dozen queries whatever the number of d
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
+from motcua.catalog.models import Field
 from motcua.stats import charts
 from motcua.stats.indicators import Figures, Period, figures, group_totals, processing_by_procedure, trend
 from motcua.stats.models import BacklogSnapshot, Indicator
@@ -64,6 +68,7 @@ class Report:
     now_backlog: dict = field(default_factory=dict)
     trend: list = field(default_factory=list)
     processing: list = field(default_factory=list)
+    fields: list = field(default_factory=list)
 
     def link(self, metric: str, **extra) -> str:
         params = {"chi_tieu": metric, "ky": self.period.key}
@@ -146,8 +151,29 @@ class Report:
                                 "Tỷ lệ hồ sơ tiếp nhận theo kênh nộp.", items, maximum=100)
 
 
+# Figures are kept this many seconds per (period, scope, ranking): many managers open the same
+# dashboard; counters move every few seconds anyway. Off in tests, which check exact numbers.
+CACHE_SECONDS = 0 if settings.MOTCUA_ENV == "test" else 30
+
+
 def build(period: Period, scope: list[int] | None, root_id: int | None, tree: AgencyTree,
-          rank_by: str = Indicator.ONLINE_RATE, with_trend: bool = True, with_processing: bool = True) -> Report:
+          rank_by: str = Indicator.ONLINE_RATE, with_trend: bool = True, with_processing: bool = True,
+          use_cache: bool = True) -> Report:
+    key = None
+    if CACHE_SECONDS and use_cache:
+        scope_key = hashlib.sha1(",".join(map(str, scope)).encode()).hexdigest() if scope is not None else "all"
+        key = f"stats:report:{period.key}:{root_id}:{scope_key}:{rank_by}:{int(with_trend)}{int(with_processing)}"
+        cached = cache.get(key)
+        if cached is not None:
+            cached.tree = tree
+            return cached
+    report = _build(period, scope, root_id, tree, rank_by, with_trend, with_processing)
+    if key:
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def _build(period, scope, root_id, tree, rank_by, with_trend, with_processing) -> Report:
     by_agency = figures(period, scope, by="agency")
     targets = Targets(tree)
     total = group_totals(by_agency)
@@ -161,7 +187,18 @@ def build(period: Period, scope: list[int] | None, root_id: int | None, tree: Ag
         report.trend = trend(period, scope)
     if with_processing:
         report.processing = processing_by_procedure(period, scope)
+        report.fields = by_field(period, scope)
     return report
+
+
+def by_field(period: Period, scope) -> list[dict]:
+    """Figures per field (lĩnh vực), largest first (3 queries)."""
+    rows = figures(period, scope, by="field", services=False)
+    names = dict(Field.objects.filter(id__in=[k for k in rows if k]).values_list("id", "name"))
+    out = [{"field_id": k, "name": names.get(k, "Chưa phân lĩnh vực"), "fig": f} for k, f in rows.items()
+           if f.received or f.decided_total or f.in_progress]
+    out.sort(key=lambda r: -r["fig"].received)
+    return out
 
 
 def table_rows(report: Report, public: bool = False) -> tuple[list[str], list[list]]:

@@ -64,6 +64,10 @@ def test_dashboard_shows_charts_and_drills_down(manager_client, world, march):
     assert drill.status_code == 200 and drill.context["page"].paginator.count == 4
     online = manager_client.get(f"/thong-ke/ho-so/?chi_tieu=received_online&ky=2025-03&co_quan={world.justice.id}")
     assert {d.pk for d in online.context["page"]} == {march["a"].pk, march["c"].pk}
+    fields = page.context["report"].fields
+    assert [(r["name"], r["fig"].received) for r in fields] == [("Hộ tịch", 5)]
+    by_field = manager_client.get(f"/thong-ke/ho-so/?chi_tieu=received&ky=2025-03&linh_vuc={world.field.id}")
+    assert by_field.context["page"].paginator.count == 5
     decided = manager_client.get("/thong-ke/ho-so/?chi_tieu=decided&ky=2025-04")
     assert [d.pk for d in decided.context["page"]] == [march["d"].pk]
 
