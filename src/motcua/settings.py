@@ -287,6 +287,20 @@ PROVINCE_CODE = env(
     "PROVINCE_CODE", "31", help="Official code of the province this installation serves (demo: Hải Phòng).", group="Procedures"
 )
 
+CACHE_DIR = env(
+    "CACHE_DIR",
+    "" if MOTCUA_ENV == "test" else str(VAR_DIR / "cache"),
+    help="Folder of the shared file cache (rate limits, lock-outs) seen by every worker process; "
+    "empty uses a per-process memory cache (tests only).",
+    group="Core",
+    shown="$MOTCUA_VAR_DIR/cache",
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": CACHE_DIR}
+    if CACHE_DIR
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 BENCH_ENDPOINTS = env(
     "BENCH_ENDPOINTS",
     False,
