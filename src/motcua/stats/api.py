@@ -5,9 +5,14 @@ from __future__ import annotations
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from django.shortcuts import get_object_or_404
+from ninja.responses import Status as Reply
+
+from motcua.accounts.auth import api_auth
+from motcua.dossiers.models import Dossier
 from motcua.stats import reports
 from motcua.stats.indicators import Period, PeriodError
-from motcua.stats.services import AgencyTree
+from motcua.stats.services import AgencyTree, RatingError, rate_dossier
 
 router = Router()
 
@@ -63,3 +68,32 @@ def indicators(request, ky: str = "", co_quan: int | None = None):
         "total": _row(None, {}, report.total),
         "agencies": [_row(r["agency_id"], tree.nodes[r["agency_id"]], r["fig"]) for r in report.ranking()],
     }
+
+
+class RatingIn(Schema):
+    dossier_id: int
+    score: int
+    comment: str = ""
+
+
+class RatingOut(Schema):
+    id: int
+    dossier_id: int
+    score: int
+    comment: str
+
+
+class Detail(Schema):
+    detail: str
+
+
+@router.post("/ratings", auth=api_auth, response={201: RatingOut, 400: Detail, 404: Detail},
+             summary="Đánh giá mức độ hài lòng với việc giải quyết hồ sơ (5.4)")
+def rate(request, payload: RatingIn):
+    """Chủ hồ sơ đánh giá hồ sơ đã có kết quả: điểm 1–5 (1–2 là không hài lòng), mỗi hồ sơ một lần."""
+    dossier = get_object_or_404(Dossier, pk=payload.dossier_id, owner=request.auth)
+    try:
+        rating = rate_dossier(dossier, request.auth, payload.score, payload.comment)
+    except RatingError as exc:
+        return Reply(400, {"detail": str(exc)})
+    return Reply(201, rating)

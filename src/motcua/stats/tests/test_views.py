@@ -149,3 +149,20 @@ def test_dashboard_query_count_does_not_grow_with_data(manager_client, world, ma
         manager_client.get("/thong-ke/?ky=2025-Q1")
     assert len(second) == len(first) <= 20
     assert not any("dossiers_dossier" in q["sql"] for q in second.captured_queries)
+
+
+def test_rating_api_for_the_owner_only(client, world, march):
+    owner = User.objects.create_user("chuhoso", password="matkhau-123")
+    e = march["e"]
+    type(e).objects.filter(pk=e.pk).update(owner=owner)
+    url = "/api/v1/stats/ratings"
+    assert client.post(url, {"dossier_id": e.pk, "score": 5}, content_type="application/json").status_code == 401
+    client.force_login(User.objects.create_user("khac", password="matkhau-123"))
+    assert client.post(url, {"dossier_id": e.pk, "score": 5}, content_type="application/json").status_code == 404
+    client.force_login(owner)
+    bad = client.post(url, {"dossier_id": e.pk, "score": 0}, content_type="application/json")
+    assert bad.status_code == 400 and "1 đến 5" in bad.json()["detail"]
+    ok = client.post(url, {"dossier_id": e.pk, "score": 4, "comment": "Nhanh"}, content_type="application/json")
+    assert ok.status_code == 201 and ok.json()["score"] == 4
+    again = client.post(url, {"dossier_id": e.pk, "score": 4}, content_type="application/json")
+    assert again.status_code == 400 and "đã được đánh giá" in again.json()["detail"]
