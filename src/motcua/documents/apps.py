@@ -11,3 +11,5 @@ class DocumentsConfig(AppConfig):
     def ready(self):
         # WeasyPrint logs every layout step at INFO; keep its warnings only.
         logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+        # fontTools logs every table it prunes when pyHanko/WeasyPrint subset fonts.
+        logging.getLogger("fontTools").setLevel(logging.WARNING)
