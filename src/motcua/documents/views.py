@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from motcua.core.text import nfc
 from motcua.documents import forms as doc_forms
 from motcua.documents import services, signing
-from motcua.documents.models import Result
+from motcua.documents.models import Result, Shipment
 from motcua.dossiers.models import Dossier
 from motcua.organisations.models import Role, StaffRole
 
@@ -140,9 +140,40 @@ def staff_results(request, dossier_id: int):
     return render(
         request,
         "documents/staff_results.html",
-        {"dossier": dossier, "results": results, "is_leader": is_leader, "forms": doc_forms.form_links(dossier)},
+        {"dossier": dossier, "results": results, "is_leader": is_leader, "forms": doc_forms.form_links(dossier),
+         "shipments": dossier.shipments.all(), "shipment_statuses": Shipment.Status.choices},
         status=status,
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+def staff_shipment(request, dossier_id: int):
+    """Record (or update) the postal shipment of the dossier's result: carrier, tracking code, status."""
+    dossier = get_object_or_404(Dossier, pk=dossier_id)
+    if not can_act(request.user, dossier):
+        raise PermissionDenied("Bạn không thuộc cơ quan tiếp nhận hoặc giải quyết hồ sơ này.")
+    try:
+        shipment = services.record_shipment(
+            dossier,
+            carrier=request.POST.get("carrier", "")[:60],
+            tracking_code=request.POST.get("tracking_code", "")[:60],
+            status=request.POST.get("status") or "created",
+            note=request.POST.get("note", "")[:255],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        results = dossier.results.select_related("signer_agency").all()
+        return render(
+            request,
+            "documents/staff_results.html",
+            {"dossier": dossier, "results": results, "is_leader": _is_leader_of(request.user, dossier.competent_agency),
+             "forms": doc_forms.form_links(dossier), "shipments": dossier.shipments.all(),
+             "shipment_statuses": Shipment.Status.choices},
+            status=400,
+        )
+    messages.success(request, f"Đã ghi nhận vận đơn {shipment.tracking_code}: {shipment.get_status_display()}.")
+    return redirect("documents:staff_results", dossier_id=dossier.pk)
 
 
 @login_required

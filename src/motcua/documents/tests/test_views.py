@@ -114,3 +114,16 @@ def test_admin_preview_of_an_edited_template(client, dossier, django_user_model)
     assert response.status_code == 302
     versions = list(FormTemplate.objects.filter(code="receipt").values_list("version", "is_active"))
     assert sorted(versions) == [(1, False), (2, True)]
+
+
+def test_staff_record_a_shipment(client, dossier, users):
+    client.force_login(users["reception"])
+    url = f"/can-bo/ho-so/{dossier.pk}/buu-chinh/"
+    assert client.post(url, {"carrier": "VNPost", "tracking_code": "EE1VN", "status": "picked_up"}).status_code == 302
+    assert Shipment.objects.get().picked_up_at is not None
+    bad = client.post(url, {"carrier": "VNPost", "tracking_code": "", "status": "created"})
+    assert bad.status_code == 400 and "mã vận đơn" in bad.content.decode()
+    page = client.get(f"/can-bo/ho-so/{dossier.pk}/ket-qua/")
+    assert "EE1VN" in page.content.decode()
+    client.force_login(users["outsider"])
+    assert client.post(url, {"carrier": "VNPost", "tracking_code": "X"}).status_code == 403
