@@ -71,8 +71,8 @@ def main() -> None:
     from motcua.payments.contrib.vnpay import VnpayGateway
     from motcua.payments.models import GatewayCallbackLog, Payment
 
-    payments = generate(N + 200)
-    warm, measured = payments[:200], payments[200:]
+    payments = generate(N + 500)
+    warm, local, measured = payments[:200], payments[200:500], payments[500:]
     good = ipn_paths(measured)
     warm_paths = ipn_paths(warm)
     forged = ipn_paths(measured[:N // 2], forged=True)
@@ -81,6 +81,12 @@ def main() -> None:
     sample = dict(parse_qsl(urlsplit(good[0]).query))
     rows = [timed("verify signature only (in process)", lambda i: gw.parse_callback(sample), 5000)]
     rows[0].extra["http"] = False
+    from motcua.payments.services import handle_callback
+
+    local_params = [dict(parse_qsl(urlsplit(p).query)) for p in ipn_paths(local)]
+    rows.append(timed("accepted callback, full path (in process)",
+                      lambda i: handle_callback("vnpay", local_params[i], remote_addr="127.0.0.1"), 300, warmup=0))
+    rows[1].extra["http"] = False
 
     with serve() as base:
         http_load("warm-up", base, warm_paths, concurrency=4)
@@ -93,7 +99,7 @@ def main() -> None:
     ids = [p.pk for p in measured]
     paid = Payment.objects.filter(pk__in=ids, state="paid").count()
     replays = GatewayCallbackLog.objects.filter(reason="already_confirmed", reference__in=[p.reference for p in measured[: N // 2]]).count()
-    accepted = rows[2].throughput
+    accepted = rows[3].throughput
     report(
         "payment_callbacks",
         rows,
