@@ -507,6 +507,7 @@ def work_inbox(request):
         "id", "code", "status", "applicant_name", "appointment_at", "received_at", "procedure__name"
     ).order_by("appointment_at", "id")
     rows, number, has_next = _paginate(qs, request)
+    rows = _inbox_rows(rows)
     return render(
         request,
         "office/work_inbox.html",
@@ -523,6 +524,35 @@ def work_inbox(request):
             "agency": agency,
         },
     )
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _inbox_rows(dossiers) -> list[dict]:
+    """Rows of the work inbox, formatted here once (the page is the hottest one of the office)."""
+    from motcua.office.templatetags.office_tags import time_left
+
+    now = timezone.now()
+    link = reverse("office:dossier", args=[0])[: -len("0/")]
+    statuses = dict(Status.choices)
+    out = []
+    for d in dossiers:
+        due = d.appointment_at
+        out.append(
+            {
+                "href": f"{link}{d.pk}/",
+                "code": d.code,
+                "procedure": _short(d.procedure.name, 80),
+                "applicant": d.applicant_name,
+                "status": statuses.get(d.status, ""),
+                "due": timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
+                "left": time_left(due, now),
+                "late": due is not None and due < now,
+            }
+        )
+    return out
 
 
 # --- Register (sổ theo dõi) ----------------------------------------------------------------
