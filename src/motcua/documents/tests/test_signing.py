@@ -161,3 +161,13 @@ def test_upload_limits_and_non_pdf(client, settings, db):
     # A file that claims to be a PDF but is garbage is "invalid", never a 500.
     page = client.post("/xac-thuc/", {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.7\ngarbage", "application/pdf")})
     assert page.status_code == 200 and "Văn bản không hợp lệ." in page.content.decode()
+
+
+def test_verification_api(signer_ready, client):
+    result = services.issue_certificate(signer_ready, None, "Giấy khai sinh")
+    data = client.get(f"/api/v1/documents/results/{result.pk}/verification").json()
+    assert data["valid"] is True and data["code"] == result.code and data["sha256"] == result.sha256
+    assert data["issuer"] == signer_ready.competent_agency.name
+    assert data["signatures"][0]["trusted"] is True
+    missing = client.get("/api/v1/documents/results/999999/verification")
+    assert missing.status_code == 404 and "detail" in missing.json()
