@@ -8,7 +8,7 @@ from django.db import connection
 
 from motcua.dossiers.models import Status
 from motcua.payments import services
-from motcua.payments.contrib import national, vnpay
+from motcua.payments.contrib import vnpay
 from motcua.payments.models import GatewayCallbackLog, Payment, PaymentState
 from motcua.payments.registry import get_gateway
 
