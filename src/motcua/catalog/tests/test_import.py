@@ -27,6 +27,7 @@ def test_all_national_records_import_without_crash(national_catalogue):
     assert p.components.count() > 5 and p.legal_bases
 
 
+@pytest.mark.django_db
 def test_import_command_is_idempotent_and_reports_broken_files(tmp_path, national_dir):
     for code in ("1.004194", "1.001193"):
         src = next(national_dir.glob(f"*/{code}.json"))
