@@ -57,21 +57,25 @@ def _parse_when(value: str | None):
     return parsed
 
 
-def _apology_extra(dossier, request) -> dict:
-    """Old/new date and reason: from the latest apology event, or from the query string (staff)."""
+def _apology_extra(dossier, request, *, from_query: bool) -> dict:
+    """Old/new date and reason: from the latest apology event, or (staff only) the query string.
+
+    An applicant's request never supplies text: the letter only says what the agency recorded.
+    """
     event = dossier.events.filter(action__in=doc_forms.APOLOGY_ACTIONS).order_by("-at", "-id").first()
     data = (event.data if event else {}) or {}
+    query = request.GET if from_query else {}
     extra = {
-        "reason": nfc(request.GET.get("ly_do")) or data.get("reason") or (event.note if event else ""),
-        "new_date": _parse_when(request.GET.get("ngay_hen_moi") or data.get("new_date")),
+        "reason": nfc(query.get("ly_do"))[:1000] or data.get("reason") or (event.note if event else ""),
+        "new_date": _parse_when(query.get("ngay_hen_moi") or data.get("new_date")),
     }
     if data.get("old_date"):
         extra["old_date"] = _parse_when(data["old_date"])
     return extra
 
 
-def _render(dossier, form_code, request):
-    extra = _apology_extra(dossier, request) if form_code == "apology" else {}
+def _render(dossier, form_code, request, *, staff: bool):
+    extra = _apology_extra(dossier, request, from_query=staff) if form_code == "apology" else {}
     return doc_forms.render_form(form_code, dossier, **extra)
 
 
@@ -85,7 +89,7 @@ def staff_form_pdf(request, dossier_id: int, form_code: str):
     if not dossier.code:
         return HttpResponse("Hồ sơ chưa có mã, chưa thể in phiếu.", status=409, content_type="text/plain; charset=utf-8")
     try:
-        pdf = _render(dossier, form_code, request)
+        pdf = _render(dossier, form_code, request, staff=True)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
     return _pdf_response(pdf, f"{form_code}-{dossier.code}.pdf")
@@ -98,7 +102,10 @@ def owner_form_pdf(request, dossier_id: int, form_code: str):
     dossier = get_object_or_404(Dossier, pk=dossier_id, owner=request.user)
     if form_code not in doc_forms.available_forms(dossier):
         raise Http404("Hồ sơ chưa có phiếu này.")
-    pdf = _render(dossier, form_code, request)
+    try:
+        pdf = _render(dossier, form_code, request, staff=False)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
     return _pdf_response(pdf, f"{form_code}-{dossier.code}.pdf")
 
 

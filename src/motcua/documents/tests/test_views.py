@@ -127,3 +127,22 @@ def test_staff_record_a_shipment(client, dossier, users):
     assert "EE1VN" in page.content.decode()
     client.force_login(users["outsider"])
     assert client.post(url, {"carrier": "VNPost", "tracking_code": "X"}).status_code == 403
+
+
+def test_owner_apology_comes_from_the_recorded_event_only(client, dossier, users):
+    from django.utils import timezone
+
+    from motcua.documents.tests.test_forms import pdftotext
+    from motcua.dossiers.models import DossierEvent
+
+    client.force_login(users["owner"])
+    assert client.get(f"/ho-so-cua-toi/{dossier.pk}/phieu/apology.pdf").status_code == 404  # none issued yet
+    DossierEvent.objects.create(
+        dossier=dossier, action="extend_deadline", actor=users["leader"], actor_role="leader", at=timezone.now(),
+        data={"new_date": "2026-11-30T16:00:00+07:00", "reason": "Chờ kết quả xác minh"},
+    )
+    response = client.get(f"/ho-so-cua-toi/{dossier.pk}/phieu/apology.pdf?ly_do=Noi+dung+gia+mao")
+    assert response.status_code == 200
+    text = pdftotext(response.content)
+    assert "Chờ kết quả xác minh" in text and "gia mao" not in text
+    assert "16 giờ 00 phút, ngày 30/11/2026" in text
