@@ -14,7 +14,6 @@ import json
 import multiprocessing as mp
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -22,6 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
+
+# bench/statistics.py (a scenario) would shadow the standard library's module for anything that
+# imports it later (Django's SQLite functions, locust…): load the real one first.
+if "statistics" not in sys.modules:
+    _here = str(Path(__file__).resolve().parent)
+    _saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _here]
+    try:
+        import statistics  # noqa: F401
+    finally:
+        sys.path[:] = _saved
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR_BENCH = ROOT / "var" / "bench"
@@ -150,15 +160,38 @@ def _as_request(item) -> Request:
     return (method, path, body, headers or {})
 
 
+_SOURCE_NET = [int.from_bytes(os.urandom(1), "big") % 200 + 20]
+
+
+def source_address(net: int, index: int) -> tuple[str, int]:
+    """The index-th loopback client address of a load (127.<net>.x.y): Linux routes all of 127/8
+    to the loopback interface, so a client may bind any of them."""
+    return (f"127.{net}.{index // 250 % 250}.{index % 250 + 1}", 0)
+
+
 def _worker(args):
-    base, requests, ok_statuses, seconds_limit = args
+    base, requests, ok_statuses, seconds_limit, rotate = args[:5]
     parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    net, worker, concurrency = args[5] if len(args) > 5 else (0, 0, 1)
+    used = 0
+
+    def connect(n: int):
+        if not rotate:
+            return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        return http.client.HTTPConnection(
+            parts.hostname, parts.port, timeout=30, source_address=source_address(net, n * concurrency + worker)
+        )
+
+    conn = connect(0)
     lat, errors, first_error = [], 0, None
     start = time.perf_counter()
-    for method, path, body, headers in requests:
+    for k, (method, path, body, headers) in enumerate(requests):
         if seconds_limit and time.perf_counter() - start > seconds_limit:
             break
+        if rotate and k and k % rotate == 0:  # a new client: new connection from a new address
+            conn.close()
+            used += 1
+            conn = connect(used)
         t0 = time.perf_counter()
         try:
             conn.request(method, path, body=body, headers=headers)
@@ -171,7 +204,8 @@ def _worker(args):
             errors += 1
             first_error = first_error or repr(exc)
             conn.close()
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            used += 1
+            conn = connect(used)
         lat.append(time.perf_counter() - t0)
     return lat, errors, first_error
 
@@ -183,16 +217,25 @@ def http_load(
     concurrency: int = 4,
     ok_statuses: Iterable[int] = (200,),
     seconds_limit: float | None = None,
+    new_client_every: int | None = None,
 ) -> Row:
     """Send ``requests`` (paths or (method, path, body, headers) tuples) over ``concurrency``
-    keep-alive connections, one client process each (no GIL contention in the client)."""
+    keep-alive connections, one client process each (no GIL contention in the client).
+
+    ``new_client_every``: after that many requests a worker reconnects from another loopback
+    address, as many distinct clients would (per-address rate limits stay out of the way).
+    """
     reqs = [_as_request(r) for r in requests]
     shares = [reqs[i::concurrency] for i in range(concurrency)]
     ok = tuple(ok_statuses)
     ctx = mp.get_context("fork")
+    net = _SOURCE_NET[0] = 20 + (_SOURCE_NET[0] - 19) % 230  # each load its own addresses
     with ctx.Pool(concurrency) as pool:
         start = time.perf_counter()
-        results = pool.map(_worker, [(base, share, ok, seconds_limit) for share in shares])
+        results = pool.map(
+            _worker,
+            [(base, share, ok, seconds_limit, new_client_every, (net, w, concurrency)) for w, share in enumerate(shares)],
+        )
         seconds = time.perf_counter() - start
     lat = [x for r in results for x in r[0]]
     errors = sum(r[1] for r in results)

@@ -40,11 +40,17 @@ def normalise_code(code: str) -> str:
 
 
 def find_by_code(code: str) -> Dossier | None:
+    """The dossier with this code, as typed or upper-cased (codes are issued in upper case).
+
+    An exact match on both spellings uses the unique index; ``code__iexact`` (UPPER(code)) would
+    scan every dossier on each public lookup.
+    """
+    typed = "".join(str(code or "").split())[:60]
     code = normalise_code(code)
     if not code:
         return None
     return (
-        Dossier.objects.filter(code__iexact=code)
+        Dossier.objects.filter(code__in={code, typed})
         .exclude(status=Status.DRAFT)
         .select_related("procedure", "receiving_agency", "current_agency")
         .first()

@@ -1,0 +1,74 @@
+"""Public tracking lookup by code, over HTTP: the page ``/tra-cuu?ma=CODE`` and the API
+``/api/v1/dossiers/tracking/CODE`` (masked name, timeline). Target: >= 25% of the trivial-view ceiling.
+
+Codes are drawn at random from the benchmark database (the 1,000,000 generated dossiers), some typed
+in lower case; unknown codes answer 404. Lookups are rate limited per client address (20 a
+minute), so the load reconnects from a new loopback address every 15 requests, like many citizens.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from common import http_load, report, serve, setup_django, timed
+
+N = int(os.environ.get("BENCH_TRACKING_REQUESTS", "6000"))
+CODES = 2000
+EVERY = 15
+
+
+def sample_codes(k: int) -> list[str]:
+    """k codes of submitted dossiers spread over the whole table (primary-key samples, no ORDER BY random())."""
+    from django.db.models import Max, Min
+
+    from motcua.dossiers.models import Dossier, Status
+
+    bounds = Dossier.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None:
+        return []
+    rng = random.Random(9)
+    ids = [rng.randint(bounds["lo"], bounds["hi"]) for _ in range(k * 2)]
+    codes = list(
+        Dossier.objects.filter(pk__in=ids, code__isnull=False).exclude(status=Status.DRAFT).values_list("code", flat=True)
+    )
+    return codes[:k]
+
+
+def main() -> None:
+    setup_django()
+    from motcua.dossiers.models import Dossier
+    from motcua.dossiers.tracking import find_by_code, public_view
+
+    codes = sample_codes(CODES)
+    if len(codes) < 50:
+        raise SystemExit("bench/tracking.py needs dossiers: run it through `make bench` (generates 1,000,000)")
+    total = Dossier.objects.count()
+    rng = random.Random(25)
+    typed = [c.lower() if rng.random() < 0.2 else c for c in codes]
+
+    def lookup(i):
+        dossier = find_by_code(typed[i % len(typed)])
+        assert dossier is not None
+        public_view(dossier)
+
+    rows = [timed("find + public view (in process)", lookup, 2000)]
+    rows[0].extra["http"] = False
+    page = [f"/tra-cuu?ma={typed[i % len(typed)]}" for i in range(N)]
+    api = [f"/api/v1/dossiers/tracking/{typed[(i * 7) % len(typed)]}" for i in range(N)]
+    missing = [f"/tra-cuu?ma=KHONG-CO-{i:08d}" for i in range(N // 3)]
+    with serve() as base:
+        http_load("warm-up", base, page[:500], concurrency=4, new_client_every=EVERY)
+        rows.append(http_load("tracking page /tra-cuu?ma=", base, page, concurrency=4, new_client_every=EVERY))
+        rows.append(http_load("tracking API /api/v1/dossiers/tracking/", base, api, concurrency=4, new_client_every=EVERY))
+        rows.append(http_load("unknown code (page, 404)", base, missing, concurrency=4, ok_statuses=(404,),
+                              new_client_every=EVERY))
+    from common import ceiling
+
+    top = (ceiling() or {}).get("trivial_view_rps")
+    ratio = f"{rows[1].throughput / top:.0%} of the ceiling" if top else "no ceiling measured"
+    report("tracking", rows, note=f"{total:,} dossiers, {len(codes)} codes; page {ratio} (target >= 25%)")
+
+
+if __name__ == "__main__":
+    main()
