@@ -65,6 +65,11 @@ class LoginView(auth_views.LoginView):
         services.clear_login_failures(form.get_user())
         return super().form_valid(form)
 
+    def get_default_redirect_url(self):
+        """Without a safe ?next=: officials go to their desk, citizens to "Hồ sơ của tôi"."""
+        user = self.request.user
+        return reverse("office:dashboard" if getattr(user, "is_staff_member", False) else "portal:my_dossiers")
+
 
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""

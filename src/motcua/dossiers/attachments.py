@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Max
 
-from motcua.dossiers.models import Attachment, Dossier
+from motcua.dossiers.models import Attachment, Dossier, Status
 
 ACCEPTED_TYPES = "PDF, JPEG, PNG, DOCX, XLSX"
 DISPLAY_NAME_MAX = 120
@@ -203,6 +203,7 @@ def store_for(user):
     """The citizen's document store: the latest copy of each distinct file they submitted."""
     qs = (
         Attachment.objects.filter(dossier__owner=user, is_current=True, dossier__status__gt=0)
+        .exclude(digitisation=Attachment.Digitisation.REUSED_RESULT)  # listed as results instead
         .select_related("dossier", "component")
         .order_by("-uploaded_at", "-id")
     )
@@ -243,12 +244,55 @@ def reuse_attachment(dossier: Dossier, component, source: Attachment, *, user=No
     return attachment
 
 
+def reusable_results(user):
+    """Signed electronic results of the citizen's dossiers already returned (status 10), newest first."""
+    from motcua.documents.services import results_for_user
+
+    return results_for_user(user).filter(dossier__status=Status.RETURNED)
+
+
+def reuse_result(dossier: Dossier, component, result, *, user=None, replace: bool = False) -> Attachment:
+    """Attach the signed result of another of the citizen's dossiers by reference: the result's own
+    stored file (never a copy), flagged REUSED_RESULT, and the dossier flagged as reusing data."""
+    if (
+        result.dossier.owner_id != getattr(user, "pk", None)
+        or result.dossier.status != Status.RETURNED
+        or not result.is_electronic
+        or result.dossier_id == dossier.pk
+    ):
+        raise AttachmentRejected("Không tìm thấy kết quả trong kho dữ liệu của bạn.")
+    component_id = getattr(component, "pk", component)
+    with transaction.atomic():
+        if replace:
+            Attachment.objects.filter(dossier=dossier, component_id=component_id, is_current=True).update(is_current=False)
+        attachment = Attachment.objects.create(
+            dossier=dossier,
+            component_id=component_id,
+            file=result.file.name,
+            original_name=display_name(f"{result.code}.pdf"),
+            content_type="application/pdf",
+            size=result.size,
+            sha256=result.sha256,
+            version=_next_version(dossier, component_id),
+            uploaded_by=user if getattr(user, "pk", None) else None,
+            digitisation=Attachment.Digitisation.REUSED_RESULT,
+        )
+        Dossier.objects.filter(pk=dossier.pk).update(reuses_data=True, is_digitised=True)
+        dossier.reuses_data = True
+        dossier.is_digitised = True
+    return attachment
+
+
 def remove_draft_attachment(dossier: Dossier, attachment_id: int) -> None:
     """Drafts only: take a file off (the stored blob stays if another attachment uses it)."""
     att = Attachment.objects.filter(dossier=dossier, pk=attachment_id).first()
     if att is None:
         return
-    shared = Attachment.objects.filter(file=att.file.name).exclude(pk=att.pk).exists()
+    # A reused result's file belongs to the result (documents app): never deleted from here.
+    shared = (
+        att.digitisation == Attachment.Digitisation.REUSED_RESULT
+        or Attachment.objects.filter(file=att.file.name).exclude(pk=att.pk).exists()
+    )
     name = att.file.name
     att.delete()
     if not shared and name:

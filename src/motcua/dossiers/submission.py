@@ -350,10 +350,23 @@ def completeness_errors(dossier: Dossier) -> dict[str, str]:
     return errors
 
 
+CONTACT_CONFIRM_URL = "/xac-nhan/"
+CONTACT_UNCONFIRMED_MESSAGE = (
+    "Bạn cần xác nhận số điện thoại hoặc thư điện tử của tài khoản trước khi nộp hồ sơ, để nhận được "
+    f"thông báo về hồ sơ. Vui lòng xác nhận tại {CONTACT_CONFIRM_URL} rồi nộp lại; bản nháp của bạn vẫn được giữ nguyên."
+)
+
+
+def contact_unconfirmed(user) -> bool:
+    """Whether the account's phone/e-mail is not confirmed yet (such accounts may not submit)."""
+    return not getattr(user, "contact_confirmed", False)
+
+
 def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Dossier:
     """Check, allocate the code and move the draft to status 1, all in one transaction.
 
     A repeated submit of the same dossier (double click, re-posted form) returns it unchanged.
+    An account whose contact is not confirmed is refused (403): notices could not reach it.
     """
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().select_related("procedure", "receiving_agency").get(pk=dossier.pk)
@@ -363,6 +376,8 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
             if locked.code:
                 return locked
             raise SubmissionError("Hồ sơ không ở trạng thái bản nháp.", status=409)
+        if contact_unconfirmed(user):
+            raise SubmissionError(CONTACT_UNCONFIRMED_MESSAGE, {"contact": CONTACT_UNCONFIRMED_MESSAGE}, status=403)
         errors = completeness_errors(locked)
         if errors:
             raise SubmissionError("Hồ sơ chưa đầy đủ, vui lòng bổ sung các mục được nêu.", errors)

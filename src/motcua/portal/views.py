@@ -19,13 +19,22 @@ from django.views.decorators.http import require_POST
 
 from motcua.catalog.models import Procedure
 from motcua.dossiers import eforms
-from motcua.dossiers.attachments import AttachmentRejected, add_attachment, remove_draft_attachment, reuse_attachment, store_for
+from motcua.dossiers.attachments import (
+    AttachmentRejected,
+    add_attachment,
+    remove_draft_attachment,
+    reusable_results,
+    reuse_attachment,
+    reuse_result,
+    store_for,
+)
 from motcua.dossiers.models import Attachment, Dossier, ResultMethod, Status
 from motcua.dossiers.submission import (
     APPLICANT_FIELDS,
     SubmissionError,
     completeness_errors,
     components_for,
+    contact_unconfirmed,
     eform_for,
     get_draft,
     receiving_points,
@@ -133,7 +142,18 @@ def _process_files(request, dossier: Dossier, components, *, replace: bool = Fal
             except AttachmentRejected as exc:
                 errors[key] = f"«{_short(upload.name)}»: {exc}"
         reuse_id = request.POST.get(f"reuse_{component.id}", "")
-        if reuse_id.isdigit():
+        if reuse_id.startswith(RESULT_CHOICE_PREFIX):
+            # A signed result of another dossier, reused by reference.
+            result_id = reuse_id[len(RESULT_CHOICE_PREFIX):]
+            result = reusable_results(request.user).filter(pk=int(result_id) if result_id.isdigit() else 0).first()
+            if result is None:
+                errors[key] = "Không tìm thấy kết quả trong kho dữ liệu của bạn."
+            else:
+                try:
+                    reuse_result(dossier, component, result, user=request.user, replace=replace and not replaced)
+                except AttachmentRejected as exc:
+                    errors[key] = str(exc)
+        elif reuse_id.isdigit():
             store = store if store is not None else {a.pk: a for a in store_for(request.user)}
             source = store.get(int(reuse_id))
             if source is None:
@@ -144,6 +164,9 @@ def _process_files(request, dossier: Dossier, components, *, replace: bool = Fal
                 except AttachmentRejected as exc:
                     errors[key] = str(exc)
     return errors
+
+
+RESULT_CHOICE_PREFIX = "kq-"
 
 
 def _short(name: str) -> str:
@@ -180,6 +203,8 @@ def _draft_context(request, dossier: Dossier, errors=None, posted=None) -> dict:
         "components": _component_files(dossier, components, errors),
         "upload_names": ",".join(f"upload_{c.id}" for c in components),
         "store": store_for(request.user),
+        "store_results": list(reusable_results(request.user)),
+        "result_prefix": RESULT_CHOICE_PREFIX,
         "result_methods": ResultMethod.choices,
         "max_mb": _max_mb(),
     }
@@ -253,8 +278,9 @@ def review(request, pk):
         try:
             submit(dossier, request.user, client_address=client_ip(request))
         except SubmissionError as exc:
-            messages.error(request, str(exc))
             status = exc.status
+            if "contact" not in exc.errors:  # the contact warning is shown on the page, with its link
+                messages.error(request, str(exc))
         else:
             messages.success(request, f"Nộp hồ sơ thành công. Mã hồ sơ của bạn: {dossier.code}")
             return redirect("portal:my_dossier", pk=dossier.pk)
@@ -273,10 +299,25 @@ def review(request, pk):
             "dossier": dossier,
             "answers": answers,
             "errors": errors,
-            "components": _component_files(dossier, components_for(dossier), completeness_errors(dossier)),
+            "components": _component_files(dossier, components_for(dossier), errors),
+            "fee_quote": fee_quote_for(dossier),
+            "contact_unconfirmed": contact_unconfirmed(request.user),
+            "confirm_url": reverse("accounts:confirm"),
         },
         status=status,
     )
+
+
+def fee_quote_for(dossier: Dossier):
+    """The fee quote shown before submitting; None when the procedure has no fee at all."""
+    from motcua.payments.services import compute_fee
+
+    quote = compute_fee(
+        dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"), case=dossier.case
+    )
+    if not any(line.base_amount for line in quote.lines):
+        return None
+    return quote
 
 
 @login_required
@@ -339,7 +380,27 @@ def _detail_context(request, dossier: Dossier, errors=None) -> dict:
         "can_withdraw": dossier.status in TRANSITIONS["withdraw"].sources,
         "errors": errors or {},
         "store": store_for(request.user) if request_data else [],
+        "payment_request": _open_payment(dossier),
+        "results": _returned_results(dossier),
     }
+
+
+def _open_payment(dossier: Dossier):
+    """The open payment request while the dossier waits for its fee (status 6), else None."""
+    if dossier.status != Status.PAYMENT_REQUESTED:
+        return None
+    from motcua.payments.services import open_request
+
+    return open_request(dossier)
+
+
+def _returned_results(dossier: Dossier) -> list:
+    """The signed electronic results, once the result has been returned (status 10)."""
+    if dossier.status != Status.RETURNED:
+        return []
+    from motcua.documents.models import Result
+
+    return list(Result.objects.filter(dossier=dossier, is_electronic=True).order_by("created_at", "id"))
 
 
 @login_required
@@ -390,7 +451,10 @@ def withdraw_view(request, pk):
 
 @login_required
 def store(request):
-    return render(request, "portal/store.html", {"files": store_for(request.user)})
+    """The citizen's files and the signed results of their returned dossiers (reusable in new ones)."""
+    return render(
+        request, "portal/store.html", {"files": store_for(request.user), "results": reusable_results(request.user)}
+    )
 
 
 @login_required
@@ -415,6 +479,10 @@ def track(request):
             context["error"] = "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã trên giấy tiếp nhận hoặc tin nhắn."
             return render(request, "portal/track.html", context, status=404)
         context["view"] = public_view(dossier)
+        context["awaiting_payment"] = dossier.status == Status.PAYMENT_REQUESTED
+        context["payment_request"] = _open_payment(dossier)
+        context["payment_url"] = reverse("payments:dossier", args=[dossier.pk])
+        context["results"] = _returned_results(dossier)
     return render(request, "portal/track.html", context)
 
 

@@ -24,7 +24,7 @@ def test_50_concurrent_submissions_get_consecutive_codes(birth_procedure, django
     for i in range(N):
         user = django_user_model.objects.create_user(
             username=f"09{i:08d}", password="x" * 12, full_name=f"Người Nộp {i}", phone=f"09{i:08d}",
-            identity_number="001099012345",
+            identity_number="001099012345", contact_confirmed=True,
         )
         draft = start_draft(user, birth_procedure)
         save_draft(draft, GOOD_FORM, eform_raw=GOOD_FORM, prefixed=False)
