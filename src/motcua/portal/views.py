@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -302,7 +303,8 @@ def review(request, pk):
             "components": _component_files(dossier, components_for(dossier), errors),
             "fee_quote": fee_quote_for(dossier),
             "contact_unconfirmed": contact_unconfirmed(request.user),
-            "confirm_url": reverse("accounts:confirm"),
+            # Back to this review once the contact is confirmed.
+            "confirm_url": reverse("accounts:confirm") + "?" + urlencode({"next": request.path}),
         },
         status=status,
     )

@@ -5,6 +5,7 @@ results in the document store (reusable by reference), signed result after retur
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -60,23 +61,29 @@ def test_unconfirmed_contact_cannot_submit_and_keeps_the_draft(logged, citizen, 
     citizen.save(update_fields=["contact_confirmed"])
     before = dict(complete_draft.form_data)
 
+    confirm_link = f'href="/xac-nhan/?next=%2Fnop-ho-so%2Fnhap%2F{complete_draft.pk}%2Fxem-lai%2F"'
     page = logged.get(review_url(complete_draft)).content.decode()
-    assert "xác nhận số điện thoại hoặc thư điện tử" in page and 'href="/xac-nhan/"' in page
+    assert "xác nhận số điện thoại hoặc thư điện tử" in page and confirm_link in page
     assert "Nộp hồ sơ</button>" not in page
 
     response = logged.post(review_url(complete_draft))
     html = response.content.decode()
     assert response.status_code == 403
-    assert 'href="/xac-nhan/"' in html and "Bản nháp của bạn vẫn được giữ nguyên" in html
+    assert confirm_link in html and "Bản nháp của bạn vẫn được giữ nguyên" in html
     complete_draft.refresh_from_db()
     assert complete_draft.status == Status.DRAFT and complete_draft.code is None
     assert complete_draft.form_data == before
     assert Attachment.objects.filter(dossier=complete_draft).count() == 2
     assert not DossierEvent.objects.filter(dossier=complete_draft).exists()
 
-    # once confirmed, the same draft goes through
-    citizen.contact_confirmed = True
-    citizen.save(update_fields=["contact_confirmed"])
+    # confirming through the link comes back to the review, and the same draft goes through
+    from motcua.integrations.models import OutboxMessage
+
+    confirm = f"/xac-nhan/?next={review_url(complete_draft)}"
+    assert logged.post(confirm, {"action": "resend"}).status_code == 200
+    code = re.search(r"\b(\d{6})\b", OutboxMessage.objects.filter(recipient=citizen.phone).latest("id").body).group(1)
+    response = logged.post(confirm, {"code": code})
+    assert response.status_code == 302 and response["Location"] == review_url(complete_draft)
     assert logged.post(review_url(complete_draft)).status_code == 302
     complete_draft.refresh_from_db()
     assert complete_draft.status == Status.SUBMITTED and complete_draft.code
