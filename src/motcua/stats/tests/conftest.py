@@ -39,6 +39,14 @@ def only_stats_receiver():
     dossier_transitioned.sender_receivers_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def no_report_cache(monkeypatch):
+    """Tests change data between two page loads: figures are never served from the cache here."""
+    from motcua.stats import reports
+
+    monkeypatch.setattr(reports, "CACHE_SECONDS", 0)
+
+
 @pytest.fixture
 def world(db):
     province = Agency.objects.create(code="000.00.00.H31", name="UBND thành phố Hải Phòng", kind="province_committee", level="province")
