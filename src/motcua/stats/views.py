@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -83,7 +85,10 @@ def dashboard(request):
         ((a, report.tree.nodes[a]["name"]) for a in (visible if visible is not None else report.tree.nodes)),
         key=lambda x: x[1],
     )
+    scope_key = "all" if visible is None else ",".join(map(str, visible))
+    cache_key = hashlib.sha1(f"{request.GET.urlencode()}|{scope_key}".encode()).hexdigest()
     return render(request, "stats/dashboard.html", {
+        "cache_key": cache_key, "cache_seconds": reports.CACHE_SECONDS,
         "report": report, "cards": report.cards(), "ranking": ranking,
         "ranking_chart": report.ranking_chart(ranking), "trend_chart": report.trend_chart(),
         "channel_chart": report.channel_chart(), "agencies": agencies,
