@@ -55,7 +55,8 @@ def test_random_sequences_keep_status_valid_and_audited(org, make_dossier, djang
             allowed = before.status in spec.sources
             try:
                 with django_capture_on_commit_callbacks(execute=True):
-                    transition(before, step, Actor(user=users.get(role), role=role))
+                    # transition() refreshes the instance it is given: pass a copy, keep `before` as it was.
+                    transition(Dossier.objects.get(pk=dossier.pk), step, Actor(user=users.get(role), role=role))
                 ok = True
             except TransitionNotAllowed:
                 ok = False
