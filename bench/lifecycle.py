@@ -61,6 +61,9 @@ def prepare() -> dict:
             username=f"bench-life-citizen-{i}",
             defaults={"full_name": f"Nguyễn Văn Thử {i}", "phone": f"0913{i:06d}", "identity_number": "001099012345"},
         )
+        if not user.contact_confirmed:  # submitting needs a confirmed phone or e-mail
+            user.contact_confirmed = True
+            user.save(update_fields=["contact_confirmed"])
         citizens.append(user.pk)
     return {"agency": agency.pk, "procedure": procedure.pk, "component": procedure.components.get().pk,
             "citizens": citizens, **people}

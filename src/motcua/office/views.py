@@ -15,7 +15,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db import connection
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -106,6 +107,15 @@ def dashboard(request):
 # --- Reception -----------------------------------------------------------------------------
 
 
+def _by_time(field: str, several_agencies: bool) -> list:
+    """Inbox order: ``field`` then id. For several agencies on PostgreSQL the order is on an
+    expression: with ``agency IN (…)`` the planner otherwise walks the single-column index of
+    ``field`` over every dossier (seconds at 1M dossiers) instead of the agency/status index."""
+    if several_agencies and connection.vendor == "postgresql":
+        return [ExpressionWrapper(F(field) + dt.timedelta(0), output_field=DateTimeField()).asc(), "id"]
+    return [field, "id"]
+
+
 @staff_required
 def reception_inbox(request):
     """New online dossiers (status 1) of the user's desks, oldest first."""
@@ -116,7 +126,7 @@ def reception_inbox(request):
         Dossier.objects.filter(receiving_agency__in=agencies, status=Status.SUBMITTED)
         .select_related("procedure")
         .only("id", "code", "applicant_name", "submitted_at", "channel", "procedure__name", "procedure__code")
-        .order_by("submitted_at", "id")
+        .order_by(*_by_time("submitted_at", len(agencies) > 1))
     )
     rows, number, has_next = _paginate(qs, request)
     return render(
@@ -501,11 +511,13 @@ def work_inbox(request):
     elif not q:
         qs = qs.filter(status__in=[s for s, _ in forms.INBOX_STATUSES])
     agency = request.GET.get("co-quan", "")
+    one_agency = len(ids) == 1
     if agency.isdigit() and int(agency) in ids:
         qs = qs.filter(current_agency_id=int(agency))
+        one_agency = True
     qs = qs.select_related("procedure").only(
         "id", "code", "status", "applicant_name", "appointment_at", "received_at", "procedure__name"
-    ).order_by("appointment_at", "id")
+    ).order_by(*_by_time("appointment_at", not one_agency))
     rows, number, has_next = _paginate(qs, request)
     rows = _inbox_rows(rows)
     return render(

@@ -198,3 +198,30 @@ def test_payment_callback(client, agency, citizen):
         assert dossier.status == Status.SUBMITTED
         counts.append(count)
     assert counts[0] == counts[1] <= 25
+
+
+def test_inboxes_of_several_agencies_keep_the_time_order(client, procedure, agency, citizen):
+    """Staff of two agencies: one list, still by time left (work) and by submission (reception)."""
+    import datetime as dt
+
+    other = make_agency("000.00.02.H31", "UBND phường Ngô Quyền")
+    staff = make_staff(agency, "reception", "specialist", username="motcua-two")
+    for role in ("reception", "specialist"):
+        StaffRole.objects.create(user=staff, agency=other, role=role)
+    now = timezone.now()
+    accepted, waiting = [], []
+    for i, place in enumerate([agency, other, agency, other]):
+        d = submit_dossier(procedure, place, citizen, identity=f"00120300017{i}")
+        Dossier.objects.filter(pk=d.pk).update(submitted_at=now - dt.timedelta(hours=10 - i))
+        waiting.append(d)
+        d2 = submit_dossier(procedure, place, citizen, identity=f"00120300018{i}")
+        accept_dossier(d2, Actor(staff, "reception", agency=place))
+        Dossier.objects.filter(pk=d2.pk).update(appointment_at=now + dt.timedelta(days=[3, 1, 4, 2][i]))
+        accepted.append(d2)
+    client.force_login(staff)
+    html = client.get("/can-bo/ho-so/?trang-thai=4").content.decode()
+    positions = [html.index(d.code) for d in accepted]
+    assert positions[1] < positions[3] < positions[0] < positions[2]  # appointments 1, 2, 3, 4 days ahead
+    html = client.get("/can-bo/tiep-nhan/").content.decode()
+    positions = [html.index(d.code) for d in waiting]
+    assert positions == sorted(positions)  # oldest submission first, both agencies mixed
