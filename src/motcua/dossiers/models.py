@@ -138,6 +138,9 @@ class Dossier(models.Model):
             models.Index(fields=["current_agency", "status", "appointment_at"], name="dossier_inbox_idx"),
             models.Index(fields=["receiving_agency", "status", "submitted_at"], name="dossier_reception_idx"),
             models.Index(fields=["owner", "status"], name="dossier_owner_idx"),
+            # Statistics drill-down and registers filter on these dates.
+            models.Index(fields=["received_at"], name="dossier_received_idx"),
+            models.Index(fields=["decided_at"], name="dossier_decided_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -210,6 +213,7 @@ class DossierEvent(models.Model):
         verbose_name = "nhật ký hồ sơ"
         verbose_name_plural = "nhật ký hồ sơ"
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["action", "at"], name="dossierevent_action_at_idx")]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
