@@ -116,6 +116,30 @@ class Procedure(models.Model):
         super().save(*args, **kwargs)
 
 
+class SearchEntry(models.Model):
+    """A narrow copy of what search reads of each procedure (``search_text`` with a trailing space).
+
+    Scanning and ranking thousands of matches is several times cheaper here than on the wide
+    procedure rows. Written only by database triggers on ``catalog_procedure`` (migration 0004),
+    so bulk inserts and ``QuerySet.update()`` keep it in sync too; never write it from Python.
+    """
+
+    procedure = models.OneToOneField(
+        Procedure, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="search_entry"
+    )
+    search_text = models.TextField()
+    levels_key = models.CharField(max_length=80, blank=True)
+    field = models.ForeignKey(Field, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    popularity = models.BigIntegerField(default=0)
+    name_length = models.IntegerField(default=0)
+    code = models.CharField(max_length=20)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "mục tìm kiếm"
+        verbose_name_plural = "mục tìm kiếm"
+
+
 class ProcedureVersion(models.Model):
     """An immutable snapshot of a procedure's content; dossiers reference the one they used."""
 

@@ -1,37 +1,49 @@
 """Accent-insensitive procedure search with typo tolerance, ranking and facets.
 
 Matching works on ``Procedure.search_text`` (folded: no diacritics, đ→d, lower case, with a leading
-space). Every query word must start a word of the text. A word of 3+ letters that may be mistyped
-also accepts the vocabulary words at edit distance 1 (found with a deletion index kept in memory).
+space). Every query word must start a word of the text.
 
-PostgreSQL: ``search_text LIKE '% word%'`` is served by the pg_trgm GIN index
-(migration 0003). SQLite: the candidates come from the FTS5 table ``catalog_procedure_fts``
-(``unicode61 remove_diacritics 2``, kept in sync by triggers) with prefix queries.
-Ranking (both): whole query at the start of the name, then as a phrase, then exact words; ties by
-popularity, then shorter names.
+Two phases, so that the common case stays cheap:
+
+1. **Exact**: each word as a word prefix. PostgreSQL: ``search_text LIKE '% word%'`` for words of
+   3+ letters, served by the pg_trgm GIN index (migration 0003); shorter words (``ky``, ``xe``) are
+   checked with ``strpos`` on the few rows the index returns, since their trigrams are in nearly
+   every row. SQLite: an FTS5 prefix query on ``catalog_procedure_fts``.
+2. **Typo tolerance**, only when the exact phase finds fewer than ``TYPO_BELOW`` procedures: each
+   word also accepts the few most frequent vocabulary words at edit distance 1 (found with a
+   deletion index kept in memory, rebuilt when the catalogue changes). Exact matches still rank
+   first.
+
+Ranking (both databases, in SQL with LIMIT): whole query at the start of the name, then as a
+phrase, then exact words; ties by popularity, then shorter names. The page of results and the
+number of matches come from one query (``COUNT(*) OVER ()``); the facets from one GROUP BY.
 """
 
 from __future__ import annotations
 
 import bisect
+import json
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, Value, When
-from django.db.models.functions import Length
+from django.db.models import Count, Max
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from motcua.core.text import fold
 
-from .models import OnlineService, Procedure, ServiceLevel
+from .models import Field, OnlineService, Procedure, SearchEntry, ServiceLevel
 
-MAX_COUNT = 1000  # counts above this are reported as "more than 1000" (no full COUNT on huge tables)
+MAX_COUNT = 1000  # counts above this are reported as "more than 1000"
 MAX_PER_PAGE = 100
 MAX_PAGE = 500
 MAX_QUERY_WORDS = 12
+TYPO_BELOW = 3  # fewer exact matches than this: try corrections too
+MAX_CORRECTIONS = 4  # per query word, the most frequent vocabulary words first
+INDEXED_WORD_LENGTH = 3  # shorter words are filtered, not looked up in the trigram index
 
 
 class SearchError(ValueError):
@@ -62,18 +74,20 @@ def within_one_edit(a: str, b: str) -> bool:
 
 
 class Vocabulary:
-    """Distinct words of all search texts with a one-deletion index (SymSpell-style)."""
+    """Distinct words of all search texts (with their document frequency) and a one-deletion
+    index (SymSpell-style) to find the words within one edit of a mistyped one."""
 
     def __init__(self, texts):
-        words = set()
+        freq: Counter[str] = Counter()
         for text in texts:
-            words.update(text.split())
-        self.sorted = sorted(words)
-        self.words = words
+            freq.update(set(text.split()))
+        self.freq = freq
+        self.words = set(freq)
+        self.sorted = sorted(freq)
         # Two-letter words ("ky", "tu", "xe") get same-length corrections ("ki" -> "ky").
-        self.short = sorted(w for w in words if len(w) == 2 and w.isalpha())
+        self.short = sorted(w for w in freq if len(w) == 2 and w.isalpha())
         self.deletes: dict[str, set[str]] = {}
-        for word in words:
+        for word in freq:
             if len(word) < 3 or word.isdigit():
                 continue
             for key in {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}:
@@ -83,17 +97,19 @@ class Vocabulary:
         i = bisect.bisect_left(self.sorted, token)
         return i < len(self.sorted) and self.sorted[i].startswith(token)
 
-    def corrections(self, token: str) -> list[str]:
+    def corrections(self, token: str, limit: int | None = None) -> list[str]:
+        """Vocabulary words within one edit of ``token``, the most frequent first."""
         if len(token) == 2 and token.isalpha():
-            return [w for w in self.short if w != token and within_one_edit(token, w)]
-        if len(token) < 3 or token.isdigit():
+            found = [w for w in self.short if w != token and within_one_edit(token, w)]
+        elif len(token) < 3 or token.isdigit() or (len(token) == 3 and self.is_prefix(token)):
             return []
-        if len(token) == 3 and self.is_prefix(token):
-            return []
-        candidates = set()
-        for key in {token, *(token[:i] + token[i + 1 :] for i in range(len(token)))}:
-            candidates |= self.deletes.get(key, set())
-        return sorted(w for w in candidates if w != token and within_one_edit(token, w))
+        else:
+            candidates = set()
+            for key in {token, *(token[:i] + token[i + 1 :] for i in range(len(token)))}:
+                candidates |= self.deletes.get(key, set())
+            found = [w for w in candidates if w != token and within_one_edit(token, w)]
+        found.sort(key=lambda w: (-self.freq[w], w))
+        return found[:limit] if limit else found
 
 
 _vocab_lock = threading.Lock()
@@ -131,20 +147,29 @@ def _procedure_changed(**kwargs):
 
 
 # --------------------------------------------------------------------------- query building
+#
+# The queries are written in SQL (the same text on PostgreSQL and SQLite but for the match
+# condition): building them with the ORM cost more CPU than running them.
 
 
 @dataclass
 class Token:
     word: str
-    alternatives: list[str]  # word itself first, then corrections
+    alternatives: list[str]  # word itself first, then corrections (typo phase only)
 
 
-def parse_query(q: str | None) -> list[Token]:
-    words = fold(q).split()[:MAX_QUERY_WORDS]
-    if not words:
-        return []
+def query_words(q: str | None) -> list[str]:
+    """The folded words of a query: only ``[0-9a-z]``, so they are safe in LIKE patterns."""
+    return fold(q).split()[:MAX_QUERY_WORDS]
+
+
+def parse_query(q: str | None, typos: bool = True) -> list[Token]:
+    """The query's tokens; with ``typos``, each with its likely corrections."""
+    words = query_words(q)
+    if not words or not typos:
+        return [Token(w, [w]) for w in words]
     vocab = vocabulary()
-    return [Token(w, [w, *vocab.corrections(w)]) for w in words]
+    return [Token(w, [w, *vocab.corrections(w, MAX_CORRECTIONS)]) for w in words]
 
 
 def _fts_expression(tokens: list[Token]) -> str:
@@ -166,95 +191,260 @@ def _validate(level, service_level, page, per_page):
         raise SearchError(f"Số kết quả mỗi trang phải từ 1 đến {MAX_PER_PAGE}.")
 
 
-def filtered_queryset(q=None, field=None, level=None, agency=None, service_level=None):
-    """Procedures matching the query and filters, unordered. Returns (queryset, tokens)."""
-    qs = Procedure.objects.filter(is_active=True)
-    if field:
-        qs = qs.filter(field__code=field)
-    if level:
-        qs = qs.filter(levels_key__contains=f" {level} ")
-    if agency or service_level:
-        services = OnlineService.objects.filter(procedure=OuterRef("pk"))
-        if agency:
-            services = services.filter(agency__code=agency)
-        if service_level:
-            services = services.filter(service_level=service_level)
-        qs = qs.filter(Exists(services))
-    tokens = parse_query(q)
+class _Tables:
+    entry = SearchEntry._meta.db_table
+    procedure = Procedure._meta.db_table
+    field = Field._meta.db_table
+    service = OnlineService._meta.db_table
+    agency = OnlineService._meta.get_field("agency").related_model._meta.db_table
+
+
+def _where(filters: dict, tokens: list[Token]) -> tuple[str, list]:
+    """WHERE clause on ``e`` (the search entry) and its parameters."""
+    sql, params = ["e.is_active = %s"], [True]
+    if filters.get("field"):
+        sql.append(f"e.field_id = (SELECT id FROM {_Tables.field} WHERE code = %s)")
+        params.append(filters["field"])
+    if filters.get("level"):
+        sql.append("e.levels_key LIKE %s")
+        params.append(f"% {filters['level']} %")
+    if filters.get("agency") or filters.get("service_level"):
+        sub = [f"SELECT 1 FROM {_Tables.service} s"]
+        if filters.get("agency"):
+            sub.append(f"JOIN {_Tables.agency} a ON a.id = s.agency_id WHERE s.procedure_id = e.procedure_id AND a.code = %s")
+            params.append(filters["agency"])
+        else:
+            sub.append("WHERE s.procedure_id = e.procedure_id")
+        if filters.get("service_level"):
+            sub.append("AND s.service_level = %s")
+            params.append(filters["service_level"])
+        sql.append(f"EXISTS ({' '.join(sub)})")
     if tokens:
         if connection.vendor == "sqlite":
-            qs = qs.extra(
-                where=["catalog_procedure.id IN (SELECT rowid FROM catalog_procedure_fts WHERE catalog_procedure_fts MATCH %s)"],
-                params=[_fts_expression(tokens)],
-            )
+            sql.append("e.procedure_id IN (SELECT rowid FROM catalog_procedure_fts WHERE catalog_procedure_fts MATCH %s)")
+            params.append(_fts_expression(tokens))
         else:
+            # Words of 3+ letters: LIKE, served by the trigram index. Shorter ones: strpos, checked
+            # on the rows the index returns (their trigrams are in nearly every row).
+            longest = max(len(alt) for t in tokens for alt in t.alternatives)
+            threshold = min(INDEXED_WORD_LENGTH, longest)
             for token in tokens:
-                cond = Q()
+                alts = []
                 for alt in token.alternatives:
-                    cond |= Q(search_text__contains=" " + alt)
-                qs = qs.filter(cond)
-    return qs, tokens
+                    if len(alt) >= threshold:
+                        alts.append("e.search_text LIKE %s")
+                        params.append(f"% {alt}%")
+                    else:
+                        alts.append("strpos(e.search_text, %s) > 0")
+                        params.append(f" {alt}")
+                sql.append(alts[0] if len(alts) == 1 else f"({' OR '.join(alts)})")
+    return " AND ".join(sql), params
 
 
-def _ranked(qs, tokens: list[Token]):
+def _score(tokens: list[Token]) -> tuple[str, list]:
+    """Relevance: whole query at the start (20), as a phrase (10), each word whole (3) or as a
+    prefix (2); corrections found in the typo phase count 0. Terms that every match satisfies
+    (a word without alternatives is a prefix of some word) are constants, not checked per row."""
     if not tokens:
-        return qs.order_by("-popularity", Length("name"), "code")
+        return "0", []
     phrase = " ".join(t.word for t in tokens)
-    score = Case(When(search_text__startswith=" " + phrase, then=Value(20)), default=Value(0), output_field=IntegerField())
-    score += Case(When(search_text__contains=" " + phrase, then=Value(10)), default=Value(0), output_field=IntegerField())
+    exact = {t.word for t in tokens if len(t.alternatives) == 1}
+    constant, sql, params = 0, ["CASE WHEN e.search_text LIKE %s THEN 20 ELSE 0 END"], [f" {phrase}%"]
+    if len(tokens) == 1 and exact:
+        constant += 10
+    else:
+        sql.append("CASE WHEN e.search_text LIKE %s THEN 10 ELSE 0 END")
+        params.append(f"% {phrase}%")
     for token in tokens:
-        # Exact word (not only a prefix, not only a correction) counts more.
-        score += Case(
-            When(Q(search_text__contains=f" {token.word} ") | Q(search_text__endswith=f" {token.word}"), then=Value(3)),
-            When(search_text__contains=" " + token.word, then=Value(2)),
-            default=Value(0),
-            output_field=IntegerField(),
+        if token.word in exact:
+            sql.append("CASE WHEN e.search_text LIKE %s THEN 1 ELSE 0 END")
+            params.append(f"% {token.word} %")
+            constant += 2
+        else:
+            sql.append("CASE WHEN e.search_text LIKE %s THEN 3 WHEN e.search_text LIKE %s THEN 2 ELSE 0 END")
+            params += [f"% {token.word} %", f"% {token.word}%"]
+    return " + ".join([str(constant), *sql]), params
+
+
+def _run(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass(slots=True)
+class FieldRef:
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class Hit:
+    """One search result: what a result list shows (cheaper to build than a model instance)."""
+
+    id: int
+    code: str
+    name: str
+    field_id: int | None
+    field: FieldRef | None
+    levels: list[str]
+    popularity: int
+    score: int
+    online: bool
+
+    def get_absolute_url(self) -> str:
+        return f"/thu-tuc/{self.code}"
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _facet_sql() -> tuple[str, list]:
+    """A scalar subquery over the matches ``m``: per field, [code, name, count, count per level…]."""
+    levels = Procedure.Level.values
+    per_level = ", ".join(f"SUM(CASE WHEN levels_key LIKE %s THEN 1 ELSE 0 END) AS l{i}" for i in range(len(levels)))
+    items = ", ".join(["f2.code", "f2.name", "g.n", *(f"g.l{i}" for i in range(len(levels)))])
+    agg = f"json_group_array(json_array({items}))" if connection.vendor == "sqlite" else f"json_agg(json_build_array({items}))"
+    sql = (
+        f"(SELECT {agg} FROM (SELECT field_id, COUNT(*) AS n, {per_level} FROM m GROUP BY field_id) g"
+        f" LEFT JOIN {_Tables.field} f2 ON f2.id = g.field_id)"
+    )
+    return sql, [f"% {lv} %" for lv in levels]
+
+
+def _facets_from(rows) -> dict:
+    levels = Procedure.Level.values
+    rows = rows or []
+    fields = sorted(
+        ({"code": r[0], "name": r[1], "count": r[2]} for r in rows if r[0]),
+        key=lambda f: (-f["count"], f["name"]),
+    )[:30]
+    counts = {lv: sum(r[3 + i] or 0 for r in rows) for i, lv in enumerate(levels)}
+    return {
+        "fields": fields,
+        "levels": [{"code": lv, "name": label, "count": counts[lv]} for lv, label in Procedure.Level.choices if counts[lv]],
+    }
+
+
+def _page(filters: dict, tokens: list[Token], offset: int, limit: int, *, full: bool = True, with_facets: bool = False):
+    """One ranked page, in one query: the matches ``m`` are found and scored once, then cut to the
+    page (only its rows are joined to the wide tables and get the "online" lookup) and, with
+    ``full``, counted and with ``with_facets`` grouped by field and level.
+
+    Returns (procedures, total or None, facets or None); None when the page is empty.
+    """
+    where, where_params = _where(filters, tokens)
+    score, score_params = _score(tokens)
+    extra, extra_params = [], []
+    if full:
+        extra.append(f"EXISTS (SELECT 1 FROM {_Tables.service} s WHERE s.procedure_id = r.procedure_id AND s.service_level IN (%s, %s))")
+        extra_params += ["partial", "full"]
+        extra.append("(SELECT COUNT(*) FROM m)")
+    if with_facets:
+        facet_sql, facet_params = _facet_sql()
+        extra.append(facet_sql)
+        extra_params += facet_params
+    sql = (
+        f"WITH m AS (SELECT e.procedure_id, e.field_id, e.levels_key, e.popularity, e.name_length, e.code, {score} AS score"
+        f" FROM {_Tables.entry} e WHERE {where})"
+        f" SELECT r.procedure_id, p.code, p.name, p.field_id, p.levels, p.popularity, f.code, f.name, r.score"
+        f"{''.join(', ' + x for x in extra)}"
+        f" FROM (SELECT * FROM m ORDER BY score DESC, popularity DESC, name_length, code LIMIT %s OFFSET %s) r"
+        f" JOIN {_Tables.procedure} p ON p.id = r.procedure_id LEFT JOIN {_Tables.field} f ON f.id = p.field_id"
+        f" ORDER BY r.score DESC, r.popularity DESC, r.name_length, r.code"
+    )
+    rows = _run(sql, score_params + where_params + extra_params + [limit, offset])
+    results = [
+        Hit(
+            id=row[0],
+            code=row[1],
+            name=row[2],
+            field_id=row[3],
+            field=FieldRef(row[6], row[7]) if row[3] is not None else None,
+            levels=(json.loads(row[4]) if isinstance(row[4], str) else row[4]) or [],
+            popularity=row[5],
+            score=row[8],
+            online=bool(row[9]) if full else False,
         )
-    return qs.annotate(score=score).order_by("-score", "-popularity", Length("name"), "code")
-
-
-def with_online(qs):
-    """Annotate ``online`` = an agency offers the procedure partly or fully online."""
-    online = OnlineService.objects.filter(procedure=OuterRef("pk"), service_level__in=[ServiceLevel.PARTIAL, ServiceLevel.FULL])
-    return qs.annotate(online=Exists(online))
-
-
-def facets_for(qs) -> dict:
-    base = qs.order_by()
-    fields = [
-        {"code": row["field__code"], "name": row["field__name"], "count": row["n"]}
-        for row in base.filter(field__isnull=False).values("field__code", "field__name").annotate(n=Count("id")).order_by("-n", "field__name")[:30]
+        for row in rows
     ]
-    counts = base.aggregate(**{lv: Count("id", filter=Q(levels_key__contains=f" {lv} ")) for lv in Procedure.Level.values})
-    levels = [
-        {"code": lv, "name": label, "count": counts[lv]} for lv, label in Procedure.Level.choices if counts[lv]
-    ]
-    return {"fields": fields, "levels": levels}
+    if not rows:
+        return results, None, None
+    total = rows[0][10] if full else None
+    found = _facets_from(_json(rows[0][11])) if with_facets else None
+    return results, total, found
+
+
+def _count(filters: dict, tokens: list[Token]) -> int:
+    where, params = _where(filters, tokens)
+    return _run(f"SELECT COUNT(*) FROM {_Tables.entry} e WHERE {where}", params)[0][0]
+
+
+def facets(filters: dict, tokens: list[Token]) -> dict:
+    """Counts by field (top 30) and by level over all matches (when the page itself is empty)."""
+    where, params = _where(filters, tokens)
+    facet_sql, facet_params = _facet_sql()
+    sql = f"WITH m AS (SELECT e.field_id, e.levels_key FROM {_Tables.entry} e WHERE {where}) SELECT {facet_sql}"
+    return _facets_from(_json(_run(sql, params + facet_params)[0][0]))
+
+
+def _typo_stages(q) -> tuple[list[Token] | None, list[Token] | None]:
+    """Token lists to try after the exact phase: (1) only the words that are not words of the
+    catalogue get corrections; (2) every word does (a typo can make another real word), tried only
+    while nothing at all was found, since alternatives of common words match widely."""
+    words = query_words(q)
+    vocab = vocabulary()
+    corrections = {w: vocab.corrections(w, MAX_CORRECTIONS) for w in words}
+    first = [Token(w, [w, *corrections[w]] if w not in vocab.words else [w]) for w in words]
+    second = [Token(w, [w, *corrections[w]]) for w in words]
+    changed_first = any(len(t.alternatives) > 1 for t in first)
+    changed_second = any(len(a.alternatives) != len(b.alternatives) for a, b in zip(first, second))
+    return (first if changed_first else None), (second if changed_second else None)
+
+
+def _search(q, filters: dict, offset: int, limit: int, *, full: bool = True, with_facets: bool = False):
+    """(results, total, facets, tokens matched): the exact phase, then typo tolerance when it finds
+    fewer than TYPO_BELOW procedures. Without ``full`` (suggestions), total is a lower bound."""
+
+    def run(tokens):
+        results, total, found = _page(filters, tokens, offset, limit, full=full, with_facets=with_facets)
+        if total is None:
+            total = len(results) if not full or not offset else _count(filters, tokens)
+        return results, total, found
+
+    tokens = parse_query(q, typos=False)
+    results, total, found = run(tokens)
+    if tokens and total < TYPO_BELOW:
+        first, second = _typo_stages(q)
+        if first and total < TYPO_BELOW:
+            results, total, found = run(first)
+            tokens = first
+        if second and total == 0:
+            results, total, found = run(second)
+            tokens = second
+    if with_facets and found is None:
+        found = facets(filters, tokens) if total else {"fields": [], "levels": []}
+    return results, total, found, tokens
 
 
 def search_procedures(q=None, field=None, level=None, agency=None, service_level=None, page=1, per_page=20, with_facets=True):
     """Search the catalogue.
 
-    Returns ``(results, total, facets)``: ``results`` a list of Procedure (``field`` selected,
-    ``online`` and ``score`` annotated), ``total`` the number of matches capped at
-    ``MAX_COUNT + 1`` (a value above MAX_COUNT means "more than MAX_COUNT"), ``facets`` a dict with
-    ``fields`` and ``levels`` lists of ``{"code", "name", "count"}``. Raises SearchError.
+    Returns ``(results, total, facets)``: ``results`` a list of ``Hit`` (``code``, ``name``,
+    ``field`` with ``code`` and ``name``, ``levels``, ``popularity``, ``online``, ``score``), ``total`` the
+    number of matches capped at ``MAX_COUNT + 1`` (a value above MAX_COUNT means "more than
+    MAX_COUNT"), ``facets`` a dict with ``fields`` and ``levels`` lists of
+    ``{"code", "name", "count"}``. Raises SearchError.
     """
     _validate(level, service_level, page, per_page)
-    qs, tokens = filtered_queryset(q, field, level, agency, service_level)
-    offset = (page - 1) * per_page
-    results = list(with_online(_ranked(qs, tokens)).select_related("field")[offset : offset + per_page])
-    if page == 1 and len(results) < per_page:
-        total = len(results)
-    else:
-        total = qs.order_by().values("id")[: MAX_COUNT + 1].count()
-    facets = facets_for(qs) if with_facets else {}
-    return results, total, facets
+    filters = {"field": field, "level": level, "agency": agency, "service_level": service_level}
+    results, total, found, _ = _search(q, filters, (page - 1) * per_page, per_page, with_facets=with_facets)
+    return results, min(total, MAX_COUNT + 1), (found if with_facets else {})
 
 
-def suggest_procedures(q: str, limit: int = 8) -> list[Procedure]:
+def suggest_procedures(q: str, limit: int = 8) -> list[Hit]:
     """As-you-type suggestions: the best matches only, no count or facets."""
-    if not fold(q):
+    if not query_words(q):
         return []
-    qs, tokens = filtered_queryset(q)
-    return list(_ranked(qs, tokens).only("code", "name", "popularity")[:limit])
+    return _search(q, {}, 0, limit, full=False)[0]

@@ -11,10 +11,24 @@ def national_dir():
     return NATIONAL
 
 
-@pytest.fixture
-def national_catalogue(db):
-    """All 610 national records imported (a few seconds)."""
+@pytest.fixture(scope="module")
+def national_catalogue(django_db_setup, django_db_blocker):
+    """All 610 national records imported ONCE for the tests of a module (the slow part of this
+    app's tests), with the import's summary.
+
+    The import runs in a transaction that is rolled back after the module, so no other module sees
+    the records; each test (which must also request ``db``) runs in a savepoint inside it, so what a
+    test changes is undone before the next one.
+    """
+    from django.db import transaction
+
     from motcua.catalog.importers import import_paths
 
-    summary = import_paths([NATIONAL], progress=False)
-    return summary
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield import_paths([NATIONAL], progress=False)
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

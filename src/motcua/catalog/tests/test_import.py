@@ -9,24 +9,6 @@ from motcua.catalog.demo import DEMO_FILE
 from motcua.catalog.models import Procedure, ProcedureVersion
 
 
-def test_all_national_records_import_without_crash(national_catalogue):
-    summary = national_catalogue
-    assert len(summary.files) == 610
-    assert summary.errors == []
-    assert Procedure.objects.count() == 610
-    for key in ("time", "fee"):
-        parsed, stated = summary.coverage()[key]
-        assert stated > 400
-        assert parsed / stated >= 0.9, key
-    # Per-file report and structured values land in the database.
-    p = Procedure.objects.get(code="1.004222")
-    assert p.levels == ["commune"] and p.field.name == "Đăng ký, quản lý cư trú"
-    online = p.channels.get(channel=2)
-    assert (online.duration_value, online.duration_unit) == (7, "working_days")
-    assert online.fees.get().amount == 10000
-    assert p.components.count() > 5 and p.legal_bases
-
-
 @pytest.mark.django_db
 def test_import_command_is_idempotent_and_reports_broken_files(tmp_path, national_dir):
     for code in ("1.004194", "1.001193"):
@@ -96,13 +78,3 @@ def test_bad_record_in_own_format_is_refused_with_a_vietnamese_message():
     with pytest.raises(services.CatalogueFormatError, match="kênh"):
         services.import_record({"code": "9.1", "name": "X", "channels": [{"channel": 9}]})
     assert not Procedure.objects.filter(code="9.1").exists()
-
-
-def test_import_codes_sets_popularity_and_creates_name_only_procedures(national_catalogue, national_dir):
-    out = StringIO()
-    call_command("import-procedure-codes", str(national_dir.parent / "national-codes"), stdout=out)
-    assert "Thủ tục: thêm" in out.getvalue()
-    assert Procedure.objects.count() > 2500
-    assert Procedure.objects.get(code="1.004194").popularity == 15539622
-    hkd = Procedure.objects.get(code="1.001612")
-    assert hkd.name == "Đăng ký thành lập hộ kinh doanh" and hkd.applicant_types

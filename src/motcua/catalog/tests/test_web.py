@@ -1,6 +1,7 @@
 import pytest
 import schemathesis
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, settings
 
@@ -103,8 +104,20 @@ def test_api_search_and_detail(client, agencies):
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).include(path_regex="^/api/v1/procedures")
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Schemathesis calls the WSGI application itself, whose end-of-request signal would close the
+    test's database connection (inside the test transaction) on PostgreSQL; Django's test client
+    disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_catalogue_api_conforms_to_its_schema(case):
+def test_catalogue_api_conforms_to_its_schema(case, keep_test_connection):
     case.call_and_validate()
