@@ -300,30 +300,32 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _facet_sql() -> tuple[str, list]:
-    """A scalar subquery over the matches ``m``: per field, [code, name, count, count per level…]."""
-    levels = Procedure.Level.values
-    per_level = ", ".join(f"SUM(CASE WHEN levels_key LIKE %s THEN 1 ELSE 0 END) AS l{i}" for i in range(len(levels)))
-    items = ", ".join(["f2.code", "f2.name", "g.n", *(f"g.l{i}" for i in range(len(levels)))])
+def _facet_sql() -> str:
+    """A scalar subquery over the matches ``m``: [[field code, field name, levels key, count]…].
+
+    Grouping by the levels key too (a few distinct values) costs nothing per row; the counts per
+    level are summed in Python."""
+    items = "f2.code, f2.name, g.levels_key, g.n"
     agg = f"json_group_array(json_array({items}))" if connection.vendor == "sqlite" else f"json_agg(json_build_array({items}))"
-    sql = (
-        f"(SELECT {agg} FROM (SELECT field_id, COUNT(*) AS n, {per_level} FROM m GROUP BY field_id) g"
+    return (
+        f"(SELECT {agg} FROM (SELECT field_id, levels_key, COUNT(*) AS n FROM m GROUP BY field_id, levels_key) g"
         f" LEFT JOIN {_Tables.field} f2 ON f2.id = g.field_id)"
     )
-    return sql, [f"% {lv} %" for lv in levels]
 
 
 def _facets_from(rows) -> dict:
-    levels = Procedure.Level.values
-    rows = rows or []
-    fields = sorted(
-        ({"code": r[0], "name": r[1], "count": r[2]} for r in rows if r[0]),
-        key=lambda f: (-f["count"], f["name"]),
-    )[:30]
-    counts = {lv: sum(r[3 + i] or 0 for r in rows) for i, lv in enumerate(levels)}
+    by_field: dict[str, dict] = {}
+    by_level: Counter[str] = Counter()
+    for code, name, levels_key, n in rows or []:
+        if code:
+            entry = by_field.setdefault(code, {"code": code, "name": name, "count": 0})
+            entry["count"] += n
+        for level in (levels_key or "").split():
+            by_level[level] += n
+    fields = sorted(by_field.values(), key=lambda f: (-f["count"], f["name"]))[:30]
     return {
         "fields": fields,
-        "levels": [{"code": lv, "name": label, "count": counts[lv]} for lv, label in Procedure.Level.choices if counts[lv]],
+        "levels": [{"code": lv, "name": label, "count": by_level[lv]} for lv, label in Procedure.Level.choices if by_level[lv]],
     }
 
 
@@ -342,9 +344,7 @@ def _page(filters: dict, tokens: list[Token], offset: int, limit: int, *, full: 
         extra_params += ["partial", "full"]
         extra.append("(SELECT COUNT(*) FROM m)")
     if with_facets:
-        facet_sql, facet_params = _facet_sql()
-        extra.append(facet_sql)
-        extra_params += facet_params
+        extra.append(_facet_sql())
     sql = (
         f"WITH m AS (SELECT e.procedure_id, e.field_id, e.levels_key, e.popularity, e.name_length, e.code, {score} AS score"
         f" FROM {_Tables.entry} e WHERE {where})"
@@ -384,9 +384,8 @@ def _count(filters: dict, tokens: list[Token]) -> int:
 def facets(filters: dict, tokens: list[Token]) -> dict:
     """Counts by field (top 30) and by level over all matches (when the page itself is empty)."""
     where, params = _where(filters, tokens)
-    facet_sql, facet_params = _facet_sql()
-    sql = f"WITH m AS (SELECT e.field_id, e.levels_key FROM {_Tables.entry} e WHERE {where}) SELECT {facet_sql}"
-    return _facets_from(_json(_run(sql, params + facet_params)[0][0]))
+    sql = f"WITH m AS (SELECT e.field_id, e.levels_key FROM {_Tables.entry} e WHERE {where}) SELECT {_facet_sql()}"
+    return _facets_from(_json(_run(sql, params)[0][0]))
 
 
 def _typo_stages(q) -> tuple[list[Token] | None, list[Token] | None]:
