@@ -1,6 +1,7 @@
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 
@@ -18,24 +19,24 @@ def healthz(request):
 
 def _error(request, status, title, message):
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=status)
+        return JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})
     return render(request, "errors/error.html", {"title": title, "message": message}, status=status)
 
 
 def bad_request(request, exception=None):
-    return _error(request, 400, "Yêu cầu không hợp lệ", "Yêu cầu gửi lên không hợp lệ. Vui lòng kiểm tra và thử lại.")
+    return _error(request, 400, _("Yêu cầu không hợp lệ"), _("Yêu cầu gửi lên không hợp lệ. Vui lòng kiểm tra và thử lại."))
 
 
 def permission_denied(request, exception=None):
-    return _error(request, 403, "Không có quyền truy cập", "Bạn không có quyền xem trang này.")
+    return _error(request, 403, _("Không có quyền truy cập"), _("Bạn không có quyền xem trang này."))
 
 
 def page_not_found(request, exception=None):
-    return _error(request, 404, "Không tìm thấy trang", "Trang bạn tìm không tồn tại hoặc đã được chuyển đi.")
+    return _error(request, 404, _("Không tìm thấy trang"), _("Trang bạn tìm không tồn tại hoặc đã được chuyển đi."))
 
 
 def server_error(request):
-    return _error(request, 500, "Lỗi hệ thống", "Hệ thống gặp sự cố. Dữ liệu bạn đã lưu không bị mất; vui lòng thử lại sau.")
+    return _error(request, 500, _("Lỗi hệ thống"), _("Hệ thống gặp sự cố. Dữ liệu bạn đã lưu không bị mất; vui lòng thử lại sau."))
 
 
 def bench_trivial(request):

@@ -75,3 +75,19 @@ def test_fold_treats_nfd_like_nfc():
     text = "Chứng thực bản sao"
     assert fold(unicodedata.normalize("NFD", text)) == fold(text)
     assert nfc(unicodedata.normalize("NFD", text)) == text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/thu-tuc?q=a%00b", "/api/v1/procedures?agency=k%00x", "/tra-cuu?ma=%00"],
+)
+def test_nul_characters_are_refused_with_a_vietnamese_400(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "ký tự NUL" in response.content.decode()
+
+
+def test_nul_in_a_json_body_is_refused(client):
+    response = client.post("/api/v1/dossiers/drafts", data='{"summary": "a\\u0000b"}', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Dữ liệu gửi lên")
