@@ -1,22 +1,24 @@
 """Accent-insensitive procedure search with typo tolerance, ranking and facets.
 
-Matching works on ``Procedure.search_text`` (folded: no diacritics, đ→d, lower case, with a leading
-space). Every query word must start a word of the text.
+Matching works on ``SearchEntry.search_text``: the procedure's folded name, field and code (no
+diacritics, đ→d, lower case) between spaces, in a narrow table kept by database triggers (scanning
+thousands of matches there is several times cheaper than on the wide procedure rows). Every query
+word must start a word of the text.
 
-Two phases, so that the common case stays cheap:
+Phases, so that the common case stays cheap:
 
 1. **Exact**: each word as a word prefix. PostgreSQL: ``search_text LIKE '% word%'`` for words of
-   3+ letters, served by the pg_trgm GIN index (migration 0003); shorter words (``ky``, ``xe``) are
-   checked with ``strpos`` on the few rows the index returns, since their trigrams are in nearly
-   every row. SQLite: an FTS5 prefix query on ``catalog_procedure_fts``.
-2. **Typo tolerance**, only when the exact phase finds fewer than ``TYPO_BELOW`` procedures: each
-   word also accepts the few most frequent vocabulary words at edit distance 1 (found with a
-   deletion index kept in memory, rebuilt when the catalogue changes). Exact matches still rank
-   first.
+   3+ letters, served by the pg_trgm GIN index ``catalog_searchentry_trgm``; shorter words
+   (``ky``, ``xe``) are checked with ``strpos`` on the rows the index returns, since their
+   trigrams are in nearly every row. SQLite: an FTS5 prefix query on ``catalog_procedure_fts``.
+2. **Typo tolerance**, only when the exact phase finds fewer than ``TYPO_BELOW`` procedures: the
+   words that are not words of the catalogue also accept the few most frequent vocabulary words
+   at edit distance 1 (a deletion index kept in memory, rebuilt when the catalogue changes); if
+   that still finds nothing, every word does. Exact words still rank first.
 
-Ranking (both databases, in SQL with LIMIT): whole query at the start of the name, then as a
-phrase, then exact words; ties by popularity, then shorter names. The page of results and the
-number of matches come from one query (``COUNT(*) OVER ()``); the facets from one GROUP BY.
+One SQL query per phase: the matches are scored (whole query at the start, then as a phrase, then
+whole words; ties by popularity, then shorter names), cut to the page with LIMIT, counted and
+grouped by field and levels for the facets. Results are light ``Hit`` objects, not model instances.
 """
 
 from __future__ import annotations
