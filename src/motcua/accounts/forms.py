@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from motcua.accounts import services
 from motcua.accounts.models import User
@@ -15,12 +16,12 @@ from motcua.organisations.models import AdministrativeUnit
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label="Số điện thoại, thư điện tử hoặc tên đăng nhập", max_length=254)
-    password = forms.CharField(label="Mật khẩu", widget=forms.PasswordInput, strip=False)
+    username = forms.CharField(label=_("Số điện thoại, thư điện tử hoặc tên đăng nhập"), max_length=254)
+    password = forms.CharField(label=_("Mật khẩu"), widget=forms.PasswordInput, strip=False)
 
     error_messages = {
-        "invalid_login": "Thông tin đăng nhập không đúng. Vui lòng kiểm tra lại.",
-        "inactive": "Tài khoản này đã bị khóa.",
+        "invalid_login": _("Thông tin đăng nhập không đúng. Vui lòng kiểm tra lại."),
+        "inactive": _("Tài khoản này đã bị khóa."),
     }
 
     def __init__(self, request=None, *args, **kwargs):
@@ -46,28 +47,28 @@ class LoginForm(forms.Form):
 
 class RegistrationForm(forms.Form):
     kind = forms.ChoiceField(
-        label="Loại tài khoản",
-        choices=[(User.Kind.CITIZEN, "Công dân"), (User.Kind.BUSINESS, "Tổ chức, doanh nghiệp")],
+        label=_("Loại tài khoản"),
+        choices=[(User.Kind.CITIZEN, _("Công dân")), (User.Kind.BUSINESS, _("Tổ chức, doanh nghiệp"))],
         initial=User.Kind.CITIZEN,
         widget=forms.RadioSelect,
     )
     contact = forms.CharField(
-        label="Số điện thoại di động hoặc thư điện tử",
+        label=_("Số điện thoại di động hoặc thư điện tử"),
         max_length=254,
-        help_text="Mã xác nhận sẽ được gửi tới đây; đây cũng là tên đăng nhập của bạn.",
+        help_text=_("Mã xác nhận sẽ được gửi tới đây; đây cũng là tên đăng nhập của bạn."),
     )
-    full_name = forms.CharField(label="Họ và tên (hoặc tên tổ chức)", max_length=255)
-    identity_number = forms.CharField(label="Số CCCD (công dân)", max_length=20, required=False)
-    tax_code = forms.CharField(label="Mã số thuế (tổ chức, doanh nghiệp)", max_length=20, required=False)
+    full_name = forms.CharField(label=_("Họ và tên (hoặc tên tổ chức)"), max_length=255)
+    identity_number = forms.CharField(label=_("Số CCCD (công dân)"), max_length=20, required=False)
+    tax_code = forms.CharField(label=_("Mã số thuế (tổ chức, doanh nghiệp)"), max_length=20, required=False)
     password = forms.CharField(
-        label="Mật khẩu", widget=forms.PasswordInput, strip=False, help_text=password_validators_help_text_html()
+        label=_("Mật khẩu"), widget=forms.PasswordInput, strip=False, help_text=password_validators_help_text_html()
     )
-    password2 = forms.CharField(label="Nhập lại mật khẩu", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Nhập lại mật khẩu"), widget=forms.PasswordInput, strip=False)
 
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password2"):
-            self.add_error("password2", "Hai mật khẩu không giống nhau.")
+            self.add_error("password2", _("Hai mật khẩu không giống nhau."))
         return data
 
     def save(self) -> User:
@@ -91,41 +92,47 @@ class RegistrationForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.RegexField(
-        label="Mã xác nhận (6 chữ số)",
+        label=_("Mã xác nhận (6 chữ số)"),
         regex=r"^\s*\d{6}\s*$",
-        error_messages={"invalid": "Mã xác nhận gồm 6 chữ số."},
+        error_messages={"invalid": _("Mã xác nhận gồm 6 chữ số.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6}),
     )
 
 
 class ResetRequestForm(forms.Form):
-    identifier = forms.CharField(label="Số điện thoại hoặc thư điện tử đã đăng ký", max_length=254)
+    identifier = forms.CharField(label=_("Số điện thoại hoặc thư điện tử đã đăng ký"), max_length=254)
 
 
 class ResetForm(CodeForm):
-    password = forms.CharField(label="Mật khẩu mới", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="Nhập lại mật khẩu mới", widget=forms.PasswordInput, strip=False)
+    password = forms.CharField(label=_("Mật khẩu mới"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Nhập lại mật khẩu mới"), widget=forms.PasswordInput, strip=False)
 
     def clean(self):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password2"):
-            self.add_error("password2", "Hai mật khẩu không giống nhau.")
+            self.add_error("password2", _("Hai mật khẩu không giống nhau."))
         return data
 
 
 class ProfileForm(forms.ModelForm):
     province = forms.ModelChoiceField(
-        label="Tỉnh/Thành phố",
+        label=_("Tỉnh/Thành phố"),
         queryset=AdministrativeUnit.objects.filter(level="province", is_legacy=False).order_by("name"),
         required=False,
-        empty_label="— Chọn tỉnh/thành phố —",
+        empty_label=_("— Chọn tỉnh/thành phố —"),
     )
 
     class Meta:
         model = User
         fields = ["full_name", "phone", "email", "birth_date", "address", "administrative_unit"]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
-        labels = {"email": "Thư điện tử"}
+        labels = {
+            "full_name": _("Họ và tên / tên tổ chức"),
+            "phone": _("Số điện thoại"),
+            "email": _("Thư điện tử"),
+            "birth_date": _("Ngày sinh"),
+            "address": _("Địa chỉ"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,8 +147,8 @@ class ProfileForm(forms.ModelForm):
         self.fields["administrative_unit"].queryset = (
             communes.filter(parent_id=province).order_by("name") if province else communes.none()
         )
-        self.fields["administrative_unit"].empty_label = "— Chọn xã/phường —"
-        self.fields["administrative_unit"].label = "Xã/Phường/Đặc khu"
+        self.fields["administrative_unit"].empty_label = _("— Chọn xã/phường —")
+        self.fields["administrative_unit"].label = _("Xã/Phường/Đặc khu")
         self.fields["full_name"].required = True
         self.order_fields(["full_name", "phone", "email", "birth_date", "province", "administrative_unit", "address"])
 
@@ -154,24 +161,24 @@ class ProfileForm(forms.ModelForm):
             return ""
         phone = normalise_phone(phone)
         if User.objects.filter(phone=phone, contact_confirmed=True).exclude(pk=self.instance.pk).exists():
-            raise ValidationError("Số điện thoại này đã được dùng cho tài khoản khác.")
+            raise ValidationError(_("Số điện thoại này đã được dùng cho tài khoản khác."))
         return phone
 
     def clean_email(self):
         email = (self.cleaned_data.get("email") or "").lower()
         if email and User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise ValidationError("Thư điện tử này đã được dùng cho tài khoản khác.")
+            raise ValidationError(_("Thư điện tử này đã được dùng cho tài khoản khác."))
         return email
 
     def clean(self):
         data = super().clean()
         if data.get("province") and not data.get("administrative_unit") and "administrative_unit" not in self.errors:
             # Also the no-JavaScript path: the page comes back with the province's communes listed.
-            self.add_error("administrative_unit", "Vui lòng chọn xã/phường thuộc tỉnh/thành phố đã chọn.")
+            self.add_error("administrative_unit", _("Vui lòng chọn xã/phường thuộc tỉnh/thành phố đã chọn."))
         if not data.get("phone") and not data.get("email") and not self.errors:
-            raise ValidationError("Cần ít nhất một số điện thoại hoặc thư điện tử để liên lạc.")
+            raise ValidationError(_("Cần ít nhất một số điện thoại hoặc thư điện tử để liên lạc."))
         return data
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="Tên gợi nhớ của mã", max_length=100)
+    name = forms.CharField(label=_("Tên gợi nhớ của mã"), max_length=100)

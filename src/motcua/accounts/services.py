@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from motcua.accounts.models import ApiToken, LoginFailure, OneTimeCode
 from motcua.accounts.validators import is_email, normalise_phone, validate_cccd, validate_tax_code
@@ -46,7 +47,7 @@ class OtpThrottled(ValidationError):
 
     def __init__(self, retry_after: int):
         self.retry_after = retry_after
-        super().__init__(f"Mã xác nhận vừa được gửi. Vui lòng chờ {retry_after} giây rồi yêu cầu lại.", code="otp_throttled")
+        super().__init__(gettext("Mã xác nhận vừa được gửi. Vui lòng chờ %(seconds)s giây rồi yêu cầu lại.") % {"seconds": retry_after}, code="otp_throttled")
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def normalise_contact(value: str) -> tuple[str, str]:
         try:
             validate_email(value)
         except ValidationError:
-            raise ValidationError("Địa chỉ thư điện tử không hợp lệ.", code="email") from None
+            raise ValidationError(gettext("Địa chỉ thư điện tử không hợp lệ."), code="email") from None
         return "email", value
     return "sms", normalise_phone(value)
 
@@ -172,7 +173,7 @@ def register(data: Registration) -> User:
         errors["contact"] = exc.messages
     full_name = nfc(data.full_name)
     if len(full_name) < 2:
-        errors["full_name"] = ["Vui lòng nhập họ và tên (hoặc tên tổ chức)."]
+        errors["full_name"] = [gettext("Vui lòng nhập họ và tên (hoặc tên tổ chức).")]
     identity_number = tax_code = ""
     if data.kind == User.Kind.BUSINESS:
         try:
@@ -186,12 +187,12 @@ def register(data: Registration) -> User:
             errors["identity_number"] = exc.messages
         else:
             if User.objects.filter(identity_number=identity_number, contact_confirmed=True).exists():
-                errors["identity_number"] = ["Số CCCD này đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu."]
+                errors["identity_number"] = [gettext("Số CCCD này đã có tài khoản. Vui lòng đăng nhập hoặc lấy lại mật khẩu.")]
     else:
-        errors["kind"] = ["Loại tài khoản không hợp lệ."]
+        errors["kind"] = [gettext("Loại tài khoản không hợp lệ.")]
     existing = find_user(target) if target else None
     if existing is not None and not _reclaimable(existing):
-        errors["contact"] = ["Số điện thoại hoặc thư điện tử này đã được đăng ký. Vui lòng đăng nhập."]
+        errors["contact"] = [gettext("Số điện thoại hoặc thư điện tử này đã được đăng ký. Vui lòng đăng nhập.")]
     try:
         validate_password(data.password, User(username=target or "", full_name=full_name))
     except ValidationError as exc:
@@ -317,7 +318,7 @@ def reset_password(identifier: str, code: str, new_password: str) -> User:
         except ValidationError as exc:
             raise ValidationError({"password": exc.messages}) from None
     if user is None or not verify_otp("password_reset", contact_of(user), code):
-        raise ValidationError({"code": ["Mã xác nhận không đúng hoặc đã hết hạn."]})
+        raise ValidationError({"code": [gettext("Mã xác nhận không đúng hoặc đã hết hạn.")]})
     user.set_password(new_password)
     user.contact_confirmed = True  # the code proved the contact
     user.save(update_fields=["password", "contact_confirmed"])

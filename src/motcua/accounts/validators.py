@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Birth-place codes of the 12-digit citizen identity number (Thông tư 07/2016/TT-BCA, 59/2021/TT-BCA):
 # "0" followed by the General Statistics Office code of the 63 provinces before 1 July 2025.
@@ -27,21 +28,21 @@ def validate_cccd(value: str, birth_date: dt.date | None = None, sex: str | None
     """Check a 12-digit CCCD: birth-province code, century/sex digit and year of birth."""
     number = re.sub(r"\s", "", value or "")
     if not re.fullmatch(r"\d{12}", number):
-        raise ValidationError("Số CCCD phải gồm đúng 12 chữ số.", code="cccd_format")
+        raise ValidationError(gettext("Số CCCD phải gồm đúng 12 chữ số."), code="cccd_format")
     if number[:3] not in CCCD_PROVINCE_CODES:
         raise ValidationError(
-            "Số CCCD không hợp lệ: 3 chữ số đầu phải là mã tỉnh nơi đăng ký khai sinh.", code="cccd_province"
+            gettext("Số CCCD không hợp lệ: 3 chữ số đầu phải là mã tỉnh nơi đăng ký khai sinh."), code="cccd_province"
         )
     century_sex = int(number[3])
     century = 1900 + 100 * (century_sex // 2)
     if sex is not None:
         expected = _SEX_WORDS.get(str(sex).strip().lower())
         if expected is not None and expected != (MALE if century_sex % 2 == 0 else FEMALE):
-            raise ValidationError("Số CCCD không khớp với giới tính đã khai.", code="cccd_sex")
+            raise ValidationError(gettext("Số CCCD không khớp với giới tính đã khai."), code="cccd_sex")
     if birth_date is not None:
         year = century + int(number[4:6])
         if year != birth_date.year:
-            raise ValidationError("Số CCCD không khớp với năm sinh đã khai.", code="cccd_birth_year")
+            raise ValidationError(gettext("Số CCCD không khớp với năm sinh đã khai."), code="cccd_birth_year")
     return number
 
 
@@ -57,15 +58,15 @@ def validate_tax_code(value: str) -> str:
     match = re.fullmatch(r"(\d{10})(?:-?(\d{3}))?", raw.replace(" ", ""))
     if not match:
         raise ValidationError(
-            "Mã số thuế phải gồm 10 chữ số, hoặc 13 chữ số (10 chữ số, dấu gạch ngang, 3 chữ số đơn vị phụ thuộc).",
+            gettext("Mã số thuế phải gồm 10 chữ số, hoặc 13 chữ số (10 chữ số, dấu gạch ngang, 3 chữ số đơn vị phụ thuộc)."),
             code="tax_format",
         )
     main, branch = match.groups()
     if tax_check_digit(main[:9]) != int(main[9]):
-        raise ValidationError("Mã số thuế không hợp lệ (sai chữ số kiểm tra).", code="tax_check_digit")
+        raise ValidationError(gettext("Mã số thuế không hợp lệ (sai chữ số kiểm tra)."), code="tax_check_digit")
     if branch is not None:
         if branch == "000":
-            raise ValidationError("Ba chữ số cuối của mã số thuế phải từ 001 đến 999.", code="tax_branch")
+            raise ValidationError(gettext("Ba chữ số cuối của mã số thuế phải từ 001 đến 999."), code="tax_branch")
         return f"{main}-{branch}"
     return main
 
@@ -79,7 +80,7 @@ def normalise_phone(value: str) -> str:
         digits = "0" + digits[2:]
     if not re.fullmatch(r"0[35789]\d{8}", digits):
         raise ValidationError(
-            "Số điện thoại di động không hợp lệ: cần 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09 (hoặc +84).",
+            gettext("Số điện thoại di động không hợp lệ: cần 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09 (hoặc +84)."),
             code="phone",
         )
     return digits

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from motcua.accounts import services
 from motcua.accounts.forms import (
@@ -30,10 +32,11 @@ from motcua.organisations.models import AdministrativeUnit
 
 PENDING_SESSION_KEY = "accounts_pending_user"
 RESET_SESSION_KEY = "accounts_reset_identifier"
-LOCKED_MESSAGE = (
-    "Bạn đã nhập sai quá {n} lần trong {m} phút. Vì an toàn, việc đăng nhập tạm bị khóa; "
-    "vui lòng thử lại sau {m} phút hoặc dùng chức năng Quên mật khẩu."
-).format(n=services.LOCKOUT_FAILURES, m=int(services.LOCKOUT_WINDOW.total_seconds() // 60))
+LOCKED_MESSAGE = gettext_lazy(
+    "Bạn đã nhập sai quá %(n)s lần trong %(m)s phút. Vì an toàn, việc đăng nhập tạm bị khóa; "
+    "vui lòng thử lại sau %(m)s phút hoặc dùng chức năng Quên mật khẩu."
+)
+LOCKOUT_NUMBERS = {"n": services.LOCKOUT_FAILURES, "m": int(services.LOCKOUT_WINDOW.total_seconds() // 60)}
 
 
 def client_ip(request) -> str | None:
@@ -51,7 +54,7 @@ class LoginView(auth_views.LoginView):
         if services.is_locked_out(identifier, client_ip(request)):
             form = self.get_form()
             form.is_bound = True
-            form._errors = {"__all__": form.error_class([LOCKED_MESSAGE])}
+            form._errors = {"__all__": form.error_class([LOCKED_MESSAGE % LOCKOUT_NUMBERS])}
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
@@ -89,7 +92,7 @@ def register(request):
             pass
         else:
             request.session[PENDING_SESSION_KEY] = user.pk
-            messages.success(request, f"Đã gửi mã xác nhận tới {services.mask_contact(services.contact_of(user))}.")
+            messages.success(request, _("Đã gửi mã xác nhận tới %(contact)s.") % {"contact": services.mask_contact(services.contact_of(user))})
             return redirect("accounts:confirm")
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -105,7 +108,7 @@ def confirm(request):
     """Enter the 6-digit code sent after registration (or after a contact change)."""
     user = _pending_user(request)
     if user is None:
-        messages.info(request, "Vui lòng đăng ký hoặc đăng nhập trước khi xác nhận.")
+        messages.info(request, _("Vui lòng đăng ký hoặc đăng nhập trước khi xác nhận."))
         return redirect("accounts:register")
     if user.contact_confirmed:
         return redirect("accounts:profile")
@@ -116,7 +119,7 @@ def confirm(request):
             form = CodeForm()
             try:
                 masked = services.issue_otp("register", services.contact_of(user))
-                messages.success(request, f"Đã gửi lại mã xác nhận tới {masked}.")
+                messages.success(request, _("Đã gửi lại mã xác nhận tới %(contact)s.") % {"contact": masked})
             except ValidationError as exc:
                 messages.error(request, exc.messages[0])
                 status = 429
@@ -125,9 +128,9 @@ def confirm(request):
                 request.session.pop(PENDING_SESSION_KEY, None)
                 if not request.user.is_authenticated:
                     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, "Tài khoản đã được xác nhận. Bạn có thể nộp hồ sơ trực tuyến.")
+                messages.success(request, _("Tài khoản đã được xác nhận. Bạn có thể nộp hồ sơ trực tuyến."))
                 return redirect(_safe_next(request, reverse("portal:home")))
-            form.add_error("code", "Mã xác nhận không đúng hoặc đã hết hạn. Bạn có thể yêu cầu gửi lại mã.")
+            form.add_error("code", _("Mã xác nhận không đúng hoặc đã hết hạn. Bạn có thể yêu cầu gửi lại mã."))
             status = 400
         else:
             status = 400
@@ -154,8 +157,10 @@ def password_reset(request):
                     request.session[RESET_SESSION_KEY] = form.cleaned_data["identifier"].strip()
                     messages.info(
                         request,
-                        "Nếu thông tin trên khớp với một tài khoản, mã xác nhận đã được gửi tới số điện thoại "
-                        "hoặc thư điện tử của tài khoản đó.",
+                        _(
+                            "Nếu thông tin trên khớp với một tài khoản, mã xác nhận đã được gửi tới số điện thoại "
+                            "hoặc thư điện tử của tài khoản đó."
+                        ),
                     )
                     return redirect("accounts:password_reset")
             else:
@@ -170,7 +175,7 @@ def password_reset(request):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             request.session.pop(RESET_SESSION_KEY, None)
-            messages.success(request, "Đã đặt lại mật khẩu. Vui lòng đăng nhập bằng mật khẩu mới.")
+            messages.success(request, _("Đã đặt lại mật khẩu. Vui lòng đăng nhập bằng mật khẩu mới."))
             return redirect("accounts:login")
     return render(
         request,
@@ -190,9 +195,9 @@ def profile(request):
             form.save()
             if services.contact_of(user) != old_contact:
                 masked = services.after_contact_change(user)
-                messages.info(request, f"Vui lòng xác nhận thông tin liên lạc mới (mã đã gửi tới {masked}).")
+                messages.info(request, _("Vui lòng xác nhận thông tin liên lạc mới (mã đã gửi tới %(contact)s).") % {"contact": masked})
                 return redirect("accounts:confirm")
-        messages.success(request, "Đã lưu thông tin tài khoản.")
+        messages.success(request, _("Đã lưu thông tin tài khoản."))
         return redirect("accounts:profile")
     context = {
         "form": form,
@@ -208,9 +213,9 @@ def profile(request):
 def token_create(request):
     form = TokenForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Vui lòng đặt tên cho mã truy cập.")
+        messages.error(request, _("Vui lòng đặt tên cho mã truy cập."))
         return redirect("accounts:profile")
-    _, raw = services.create_api_token(request.user, form.cleaned_data["name"])
+    _token, raw = services.create_api_token(request.user, form.cleaned_data["name"])
     request.session["accounts_new_token"] = raw  # shown once on the next page, then dropped
     return HttpResponseRedirect(reverse("accounts:profile") + "#api")
 
@@ -219,9 +224,9 @@ def token_create(request):
 @require_POST
 def token_revoke(request, token_id: int):
     if services.revoke_api_token(request.user, token_id):
-        messages.success(request, "Đã thu hồi mã truy cập.")
+        messages.success(request, _("Đã thu hồi mã truy cập."))
     else:
-        messages.error(request, "Không tìm thấy mã truy cập này.")
+        messages.error(request, _("Không tìm thấy mã truy cập này."))
     return HttpResponseRedirect(reverse("accounts:profile") + "#api")
 
 

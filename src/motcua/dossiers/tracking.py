@@ -7,6 +7,7 @@ lists actions, statuses and dates only (no notes, no actors).
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from motcua.dossiers.models import Dossier, DossierEvent, Status
 from motcua.dossiers.submission import mask_name, supplement_request
@@ -14,7 +15,7 @@ from motcua.dossiers.transitions import TRANSITIONS
 
 RATE_LIMIT = 20  # requests per window per client address
 RATE_WINDOW = 60
-RATE_LIMIT_MESSAGE = "Bạn tra cứu quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau một phút."
+RATE_LIMIT_MESSAGE = gettext_noop("Bạn tra cứu quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau một phút.")
 OTP_PURPOSE = "tracking"
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
 
 from motcua.catalog.models import Procedure
 from motcua.dossiers import eforms
@@ -88,9 +89,9 @@ def start(request, code):
         if agency_id:
             agency = next((a for a in points if str(a.pk) == agency_id), None)
         if (case_id and case is None) or (agency_id and agency is None):
-            error, status = "Trường hợp hoặc nơi tiếp nhận không hợp lệ.", 400
+            error, status = _("Trường hợp hoặc nơi tiếp nhận không hợp lệ."), 400
         elif cases and case is None:
-            error, status = "Vui lòng chọn trường hợp.", 400
+            error, status = _("Vui lòng chọn trường hợp."), 400
         else:
             try:
                 dossier = start_draft(
@@ -148,7 +149,7 @@ def _process_files(request, dossier: Dossier, components, *, replace: bool = Fal
             result_id = reuse_id[len(RESULT_CHOICE_PREFIX):]
             result = reusable_results(request.user).filter(pk=int(result_id) if result_id.isdigit() else 0).first()
             if result is None:
-                errors[key] = "Không tìm thấy kết quả trong kho dữ liệu của bạn."
+                errors[key] = _("Không tìm thấy kết quả trong kho dữ liệu của bạn.")
             else:
                 try:
                     reuse_result(dossier, component, result, user=request.user, replace=replace and not replaced)
@@ -158,7 +159,7 @@ def _process_files(request, dossier: Dossier, components, *, replace: bool = Fal
             store = store if store is not None else {a.pk: a for a in store_for(request.user)}
             source = store.get(int(reuse_id))
             if source is None:
-                errors[key] = "Không tìm thấy tệp trong kho dữ liệu của bạn."
+                errors[key] = _("Không tìm thấy tệp trong kho dữ liệu của bạn.")
             else:
                 try:
                     reuse_attachment(dossier, component, source, user=request.user, replace=replace and not replaced)
@@ -237,11 +238,11 @@ def draft(request, pk):
     errors.update(_process_files(request, dossier, list(components_for(dossier))))
     if errors:
         context = _draft_context(request, dossier, errors, request.POST)
-        context["error_summary"] = "Một số thông tin chưa được lưu. Vui lòng sửa các mục có đánh dấu lỗi; các thông tin hợp lệ khác đã được lưu."
+        context["error_summary"] = _("Một số thông tin chưa được lưu. Vui lòng sửa các mục có đánh dấu lỗi; các thông tin hợp lệ khác đã được lưu.")
         return render(request, "portal/draft.html", context, status=400)
     if request.POST.get("action") == "review":
         return redirect("portal:review", pk=dossier.pk)
-    messages.success(request, "Đã lưu bản nháp.")
+    messages.success(request, _("Đã lưu bản nháp."))
     return redirect(reverse("portal:draft", args=[dossier.pk]) + "#" + request.POST.get("anchor", "main"))
 
 
@@ -263,9 +264,9 @@ def autosave(request, pk):
                 labels.append(eforms.label_of(form.schema, name[len(eforms.FIELD_PREFIX):]))
             else:
                 labels.append(APPLICANT_FIELDS.get(name, (0, name))[1])
-        text = f"Đã lưu lúc {now:%H:%M:%S}, trừ các mục chưa hợp lệ: {', '.join(labels)}."
+        text = _("Đã lưu lúc %(time)s, trừ các mục chưa hợp lệ: %(fields)s.") % {"time": f"{now:%H:%M:%S}", "fields": ", ".join(labels)}
         return HttpResponse(eforms.escape(text), status=422)
-    return HttpResponse(f"Đã tự động lưu lúc {now:%H:%M:%S}.")
+    return HttpResponse(_("Đã tự động lưu lúc %(time)s.") % {"time": f"{now:%H:%M:%S}"})
 
 
 @login_required
@@ -283,7 +284,7 @@ def review(request, pk):
             if "contact" not in exc.errors:  # the contact warning is shown on the page, with its link
                 messages.error(request, str(exc))
         else:
-            messages.success(request, f"Nộp hồ sơ thành công. Mã hồ sơ của bạn: {dossier.code}")
+            messages.success(request, _("Nộp hồ sơ thành công. Mã hồ sơ của bạn: %(code)s") % {"code": dossier.code})
             return redirect("portal:my_dossier", pk=dossier.pk)
     form = eform_for(dossier.procedure)
     answers = []
@@ -333,7 +334,7 @@ def delete_draft(request, pk):
     except SubmissionError as exc:
         messages.error(request, str(exc))
         return redirect("portal:my_dossier", pk=pk)
-    messages.success(request, "Đã xóa bản nháp.")
+    messages.success(request, _("Đã xóa bản nháp."))
     return redirect("portal:my_dossiers")
 
 
@@ -418,7 +419,7 @@ def my_dossier(request, pk):
 def supplement_view(request, pk):
     dossier = _own_dossier(request, pk)
     if dossier.status != Status.SUPPLEMENT_REQUESTED:
-        messages.error(request, "Hồ sơ không ở trạng thái yêu cầu bổ sung.")
+        messages.error(request, _("Hồ sơ không ở trạng thái yêu cầu bổ sung."))
         return redirect("portal:my_dossier", pk=pk)
     request_data = supplement_request(dossier) or {"items": []}
     wanted = [item["component"] for item in request_data["items"] if item.get("component")]
@@ -431,7 +432,7 @@ def supplement_view(request, pk):
     if errors:
         context = _detail_context(request, dossier, errors)
         return render(request, "portal/my_dossier.html", context, status=400)
-    messages.success(request, "Đã gửi bổ sung hồ sơ. Cơ quan sẽ tiếp tục xử lý.")
+    messages.success(request, _("Đã gửi bổ sung hồ sơ. Cơ quan sẽ tiếp tục xử lý."))
     return redirect("portal:my_dossier", pk=pk)
 
 
@@ -444,7 +445,7 @@ def withdraw_view(request, pk):
     except SubmissionError as exc:
         context = _detail_context(request, dossier, {"reason": exc.errors.get("reason", str(exc))})
         return render(request, "portal/my_dossier.html", context, status=exc.status)
-    messages.success(request, "Đã ghi nhận yêu cầu rút hồ sơ.")
+    messages.success(request, _("Đã ghi nhận yêu cầu rút hồ sơ."))
     return redirect("portal:my_dossier", pk=pk)
 
 
@@ -475,10 +476,10 @@ def track(request):
     context = {"code": code[:60]}
     if code:
         if rate_limited("track", client_ip(request)):
-            return render(request, "portal/track.html", {**context, "error": RATE_LIMIT_MESSAGE}, status=429)
+            return render(request, "portal/track.html", {**context, "error": _(RATE_LIMIT_MESSAGE)}, status=429)
         dossier = find_by_code(code)
         if dossier is None:
-            context["error"] = "Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã trên giấy tiếp nhận hoặc tin nhắn."
+            context["error"] = _("Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã trên giấy tiếp nhận hoặc tin nhắn.")
             return render(request, "portal/track.html", context, status=404)
         context["view"] = public_view(dossier)
         context["awaiting_payment"] = dossier.status == Status.PAYMENT_REQUESTED
@@ -502,13 +503,13 @@ def track_by_person(request):
     status = 200
     if request.method == "POST":
         if rate_limited("track-person", client_ip(request), limit=10):
-            return render(request, "portal/track_person.html", {**context, "error": RATE_LIMIT_MESSAGE}, status=429)
+            return render(request, "portal/track_person.html", {**context, "error": _(RATE_LIMIT_MESSAGE)}, status=429)
         if step == "request":
             contact = eforms.normalise_text(request.POST.get("contact", ""))[:254]
             identity = "".join(request.POST.get("identity", "").split())[:14]
             context.update(contact=contact, identity=identity)
             if not contact or not identity:
-                context["error"], status = "Vui lòng nhập số điện thoại hoặc thư điện tử, và số định danh.", 400
+                context["error"], status = _("Vui lòng nhập số điện thoại hoặc thư điện tử, và số định danh."), 400
             else:
                 found = dossiers_of_person(contact, identity).exists()
                 masked = None
@@ -524,19 +525,19 @@ def track_by_person(request):
                     request.session[LOOKUP_SESSION] = state
                     context["state"] = state
                     # Same answer whether or not anything matched: no probing of who has dossiers.
-                    context["sent"] = masked or "địa chỉ bạn đã nhập"
+                    context["sent"] = masked or _("địa chỉ bạn đã nhập")
         elif step == "verify" and state.get("contact"):
             if verify_otp("dossier_lookup", state["contact"], request.POST.get("code", "")):
                 state["verified_until"] = (timezone.now() + dt.timedelta(minutes=LOOKUP_MINUTES)).isoformat()
                 request.session[LOOKUP_SESSION] = state
                 return redirect("portal:track_person")
-            context["error"], status = "Mã xác nhận không đúng hoặc đã hết hạn.", 400
-            context["sent"] = "địa chỉ bạn đã nhập"
+            context["error"], status = _("Mã xác nhận không đúng hoặc đã hết hạn."), 400
+            context["sent"] = _("địa chỉ bạn đã nhập")
         elif step == "reset":
             request.session.pop(LOOKUP_SESSION, None)
             return redirect("portal:track_person")
         else:
-            context["error"], status = "Yêu cầu không hợp lệ.", 400
+            context["error"], status = _("Yêu cầu không hợp lệ."), 400
     until = state.get("verified_until")
     if until and dt.datetime.fromisoformat(until) > timezone.now():
         context["dossiers"] = [

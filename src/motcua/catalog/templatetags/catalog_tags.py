@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from motcua.catalog.services import decimal_text
 
@@ -17,7 +18,7 @@ def vnd(amount) -> str:
 @register.filter
 def fee_text(fee) -> str:
     if fee.amount == 0:
-        return "Miễn phí"
+        return _("Miễn phí")
     if fee.currency != "VND":
         return f"{fee.amount:,} {fee.currency}".replace(",", ".")
     return vnd(fee.amount)
@@ -26,9 +27,9 @@ def fee_text(fee) -> str:
 @register.filter
 def duration(channel) -> str:
     if channel.duration_value is None:
-        return "Không có thông tin"
+        return _("Không có thông tin")
     value = decimal_text(channel.duration_value).replace(".", ",")
-    unit = channel.get_duration_unit_display() if channel.duration_unit else "(không nêu đơn vị)"
+    unit = _(channel.get_duration_unit_display()) if channel.duration_unit else _("(không nêu đơn vị)")
     return f"{value} {unit}"
 
 
@@ -36,4 +37,5 @@ def duration(channel) -> str:
 def level_label(code) -> str:
     from motcua.catalog.models import Procedure
 
-    return dict(Procedure.Level.choices).get(code, code)
+    label = dict(Procedure.Level.choices).get(code, code)
+    return _(label) if label else label  # gettext("") would return the catalogue header
