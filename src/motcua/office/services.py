@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from motcua.accounts.validators import normalise_phone, validate_cccd, validate_tax_code
 from motcua.catalog.models import Channel, DocumentComponent, OnlineService, Procedure
@@ -131,7 +132,12 @@ class ComponentCheck:
     required: bool = True
 
 
-CHECK_FORMS = {"original": "Bản chính", "copy": "Bản sao", "electronic": "Bản sao điện tử", "none": "Không có"}
+CHECK_FORMS = {  # labels translated where shown
+    "original": gettext_noop("Bản chính"),
+    "copy": gettext_noop("Bản sao"),
+    "electronic": gettext_noop("Bản sao điện tử"),
+    "none": gettext_noop("Không có"),
+}
 
 
 def _checks_data(checks) -> list[dict]:

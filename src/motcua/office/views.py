@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django.utils.translation import gettext, gettext_noop
 
 from motcua.catalog.models import DocumentComponent, Procedure
 from motcua.core.text import fold, nfc
@@ -154,9 +155,9 @@ def _components_with_attachments(dossier: Dossier):
 
 
 STEP_ACTION_LABELS = {
-    "forward": "Chuyển bước tiếp theo",
-    "return": "Trả lại bước trước",
-    "transfer": "Chuyển liên thông",
+    "forward": gettext_noop("Chuyển bước tiếp theo"),
+    "return": gettext_noop("Trả lại bước trước"),
+    "transfer": gettext_noop("Chuyển liên thông"),
 }
 
 
@@ -230,7 +231,7 @@ def _run_action(request, pk, action: str, fn):
         return _transition_error(request, exc, dossier)
     except ValidationError as exc:
         return dossier_detail(request, pk, status=400, error=_validation_message(exc))
-    messages.success(request, f"Đã thực hiện: {TRANSITIONS[action].label}.")
+    messages.success(request, gettext("Đã thực hiện: %(action)s.") % {"action": gettext(TRANSITIONS[action].label)})
     return redirect("office:dossier", pk=dossier.pk)
 
 
@@ -245,7 +246,7 @@ def accept(request, pk):
             try:
                 count = int(request.POST.get(f"count-{c.pk}", c.quantity) or 0)
             except ValueError:
-                raise ValidationError(f"Số lượng của «{c.name[:60]}» phải là số.")
+                raise ValidationError(gettext("Số lượng của «%(name)s» phải là số.") % {"name": c.name[:60]})
             checks.append(
                 {"component_id": c.pk, "name": c.name, "form": form, "count": count,
                  "present": form != "none" and count > 0, "required": c.required}
@@ -261,7 +262,7 @@ def request_supplement(request, pk):
         selected = set(request.POST.getlist("component"))
         components = {str(c.pk): c for c in DocumentComponent.objects.filter(procedure_id=dossier.procedure_id)}
         if selected - components.keys():
-            raise ValidationError("Thành phần hồ sơ không thuộc thủ tục này.")
+            raise ValidationError(gettext("Thành phần hồ sơ không thuộc thủ tục này."))
         items = [
             {"component_id": c.pk, "name": c.name, "note": request.POST.get(f"note-{cid}", "")}
             for cid, c in components.items()
@@ -301,7 +302,7 @@ def stop(request, pk):
         request,
         pk,
         lambda d: services.stop(d, request.user, request.POST.get("reason", ""), client_address(request)),
-        "Đã dừng xử lý hồ sơ.",
+        gettext("Đã dừng xử lý hồ sơ."),
     )
 
 
@@ -313,14 +314,14 @@ def approve(request, pk):
         lambda d: services.approve(
             d, request.user, request.FILES.get("result_file"), request.POST.get("note", ""), client_address(request)
         ),
-        "Đã phê duyệt kết quả.",
+        gettext("Đã phê duyệt kết quả."),
     )
 
 
 def _task_or_409(dossier):
     task = services.current_task(dossier)
     if task is None:
-        raise TransitionNotAllowed("Hồ sơ không có bước xử lý đang mở.")
+        raise TransitionNotAllowed(gettext("Hồ sơ không có bước xử lý đang mở."))
     return task
 
 
@@ -328,7 +329,7 @@ def _task_or_409(dossier):
 def claim(request, pk):
     from motcua.workflow import services as wf
 
-    return _run_task_action(request, pk, lambda d: wf.claim(_task_or_409(d), request.user), "Đã nhận xử lý hồ sơ.")
+    return _run_task_action(request, pk, lambda d: wf.claim(_task_or_409(d), request.user), gettext("Đã nhận xử lý hồ sơ."))
 
 
 @staff_required
@@ -341,10 +342,10 @@ def assign(request, pk):
         user_id = request.POST.get("user", "")
         target = User.objects.filter(pk=int(user_id)).first() if user_id.isdigit() else None
         if target is None:
-            raise ValidationError("Hãy chọn cán bộ được phân công.")
+            raise ValidationError(gettext("Hãy chọn cán bộ được phân công."))
         wf.assign(task, target, services.task_actor(request.user, task, client_address(request)))
 
-    return _run_task_action(request, pk, do, "Đã phân công xử lý.")
+    return _run_task_action(request, pk, do, gettext("Đã phân công xử lý."))
 
 
 @staff_required
@@ -355,13 +356,13 @@ def complete_step(request, pk):
         task = _task_or_409(dossier)
         action = request.POST.get("action", "")
         if action not in ("forward", "return"):
-            raise ValidationError("Thao tác không hợp lệ.")
+            raise ValidationError(gettext("Thao tác không hợp lệ."))
         if action not in services.task_step_actions(request.user, task):
-            raise TransitionNotAllowed("Bạn không được thực hiện thao tác này ở bước hiện tại.", forbidden=True)
+            raise TransitionNotAllowed(gettext("Bạn không được thực hiện thao tác này ở bước hiện tại."), forbidden=True)
         actor = services.task_actor(request.user, task, client_address(request))
         wf.complete(task, action, actor, note=request.POST.get("note", ""))
 
-    return _run_task_action(request, pk, do, "Đã chuyển hồ sơ.")
+    return _run_task_action(request, pk, do, gettext("Đã chuyển hồ sơ."))
 
 
 @staff_required
@@ -373,18 +374,18 @@ def transfer(request, pk):
         task = _task_or_409(dossier)
         if "transfer" not in services.task_step_actions(request.user, task):
             raise TransitionNotAllowed(
-                "Bước xử lý hiện tại không cho phép chuyển liên thông hoặc bạn không có quyền.", forbidden=True
+                gettext("Bước xử lý hiện tại không cho phép chuyển liên thông hoặc bạn không có quyền."), forbidden=True
             )
         agency_id = request.POST.get("agency", "")
         target = Agency.objects.filter(pk=int(agency_id), is_active=True).first() if agency_id.isdigit() else None
         if target is None:
-            raise ValidationError("Hãy chọn cơ quan nhận liên thông.")
+            raise ValidationError(gettext("Hãy chọn cơ quan nhận liên thông."))
         reason = nfc(request.POST.get("reason", ""))
         if not reason:
-            raise ValidationError("Hãy nêu nội dung đề nghị phối hợp.")
+            raise ValidationError(gettext("Hãy nêu nội dung đề nghị phối hợp."))
         wf.transfer(dossier, target, services.task_actor(request.user, task, client_address(request)), reason)
 
-    return _run_task_action(request, pk, do, "Đã chuyển liên thông.")
+    return _run_task_action(request, pk, do, gettext("Đã chuyển liên thông."))
 
 
 @staff_required
@@ -427,7 +428,7 @@ def counter_intake(request):
     pid = request.GET.get("thu-tuc") or request.POST.get("procedure")
     if pid:
         if not str(pid).isdigit():
-            return _error(request, "Mã thủ tục không hợp lệ.", 400)
+            return _error(request, gettext("Mã thủ tục không hợp lệ."), 400)
         procedure = get_object_or_404(Procedure, pk=int(pid), is_active=True)
     if procedure is None:
         q = nfc(request.GET.get("q", ""))
@@ -449,7 +450,7 @@ def counter_intake(request):
         agency_id = request.POST.get("agency")
         agency = next((a for a in agencies if str(a.pk) == agency_id), agencies[0] if len(agencies) == 1 else None)
         if agency is None:
-            error, status = "Hãy chọn nơi tiếp nhận.", 400
+            error, status = gettext("Hãy chọn nơi tiếp nhận."), 400
         elif form.is_valid():
             files = {c.pk: request.FILES.getlist(f"component-{c.pk}") for c in components}
             files = {k: v for k, v in files.items() if v}
@@ -466,10 +467,10 @@ def counter_intake(request):
             except TransitionNotAllowed as exc:
                 error, status = str(exc), 403 if exc.forbidden else 409
             else:
-                messages.success(request, f"Đã tiếp nhận hồ sơ {dossier.code}.")
+                messages.success(request, gettext("Đã tiếp nhận hồ sơ %(code)s.") % {"code": dossier.code})
                 return redirect("office:dossier", pk=dossier.pk)
         else:
-            error, status = "Thông tin chưa hợp lệ, hãy kiểm tra các ô được đánh dấu.", 400
+            error, status = gettext("Thông tin chưa hợp lệ, hãy kiểm tra các ô được đánh dấu."), 400
     else:
         form = forms.CounterApplicantForm()
     return render(
@@ -590,7 +591,7 @@ def _parse_day(value: str, default: dt.date) -> dt.date:
     try:
         return dt.date.fromisoformat(value) if value else default
     except ValueError:
-        raise ValidationError("Ngày không hợp lệ (định dạng YYYY-MM-DD).")
+        raise ValidationError(gettext("Ngày không hợp lệ (định dạng YYYY-MM-DD)."))
 
 
 def _fmt(value) -> str:
@@ -634,7 +635,7 @@ def register(request):
     except ValidationError as exc:
         return _error(request, _validation_message(exc), 400)
     if end < start:
-        return _error(request, "Ngày kết thúc phải sau ngày bắt đầu.", 400)
+        return _error(request, gettext("Ngày kết thúc phải sau ngày bắt đầu."), 400)
     tz = timezone.get_current_timezone()
     qs = (
         Dossier.objects.filter(
@@ -738,10 +739,10 @@ def task_bulk(request):
 
     action = request.POST.get("action", "")
     if action not in ("claim", "forward"):
-        return _error(request, "Thao tác hàng loạt không hợp lệ.", 400)
+        return _error(request, gettext("Thao tác hàng loạt không hợp lệ."), 400)
     ids = [int(i) for i in request.POST.getlist("task") if i.isdigit()][:PAGE_SIZE]
     if not ids:
-        return _error(request, "Hãy chọn ít nhất một nhiệm vụ.", 400)
+        return _error(request, gettext("Hãy chọn ít nhất một nhiệm vụ."), 400)
     agency_ids = services.staff_agency_ids(request.user)
     tasks = list(Task.objects.filter(pk__in=ids, agency_id__in=agency_ids).select_related("step", "agency", "dossier"))
     done, failed = [], []
@@ -751,16 +752,16 @@ def task_bulk(request):
                 wf.claim(task, request.user)
             else:
                 if "forward" not in services.task_step_actions(request.user, task):
-                    raise TransitionNotAllowed("Bước này không cho phép chuyển tiếp.")
+                    raise TransitionNotAllowed(gettext("Bước này không cho phép chuyển tiếp."))
                 wf.complete(task, "forward", services.task_actor(request.user, task, client_address(request)), note=request.POST.get("note", ""))
             done.append(task.dossier.code)
         except TransitionNotAllowed as exc:
             failed.append(f"{task.dossier.code}: {exc}")
     missing = len(ids) - len(tasks)
     if done:
-        messages.success(request, f"Đã thực hiện cho {len(done)} hồ sơ: {', '.join(done)}.")
+        messages.success(request, gettext("Đã thực hiện cho %(count)s hồ sơ: %(codes)s.") % {"count": len(done), "codes": ", ".join(done)})
     for line in failed:
         messages.error(request, line)
     if missing:
-        messages.error(request, f"{missing} nhiệm vụ không thuộc cơ quan của bạn.")
+        messages.error(request, gettext("%(count)s nhiệm vụ không thuộc cơ quan của bạn.") % {"count": missing})
     return redirect(reverse("office:tasks") + "?" + request.POST.get("back", ""))

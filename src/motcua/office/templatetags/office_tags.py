@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -16,8 +17,11 @@ def time_left(appointment, now):
     late = seconds < 0
     seconds = abs(seconds)
     days, hours = seconds // 86400, (seconds % 86400) // 3600
-    text = f"{days} ngày {hours} giờ" if days else f"{hours} giờ {(seconds % 3600) // 60} phút"
-    return f"quá hạn {text}" if late else f"còn {text}"
+    if days:
+        text = _("%(days)s ngày %(hours)s giờ") % {"days": days, "hours": hours}
+    else:
+        text = _("%(hours)s giờ %(minutes)s phút") % {"hours": hours, "minutes": (seconds % 3600) // 60}
+    return (_("quá hạn %(time)s") if late else _("còn %(time)s")) % {"time": text}
 
 
 @register.filter
@@ -35,4 +39,4 @@ def action_label(action):
     from motcua.dossiers.transitions import TRANSITIONS
 
     spec = TRANSITIONS.get(action)
-    return spec.label if spec else action
+    return _(spec.label) if spec else action
