@@ -25,6 +25,14 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalogue_cache():
+    """Each test starts without the per-process catalogue facts cached by an earlier test."""
+    from motcua.dossiers import procedure_facts
+
+    procedure_facts.clear()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

@@ -17,7 +17,7 @@ from motcua.dossiers.models import Attachment, Dossier, Status
 from motcua.dossiers.submission import (
     SubmissionError,
     completeness_errors,
-    components_for,
+    component_list,
     save_draft,
     start_draft,
     submit,
@@ -93,16 +93,17 @@ class DossierOut(Schema):
 
 def _out(dossier: Dossier) -> dict:
     data = {f.attname: getattr(dossier, f.attname) for f in dossier._meta.concrete_fields}
+    attachments = list(Attachment.objects.filter(dossier=dossier).order_by("component_id", "version"))
     data.update(
         status_label=Status(dossier.status).label,
         procedure_code=dossier.procedure.code,
         procedure_name=dossier.procedure.name,
-        attachments=list(Attachment.objects.filter(dossier=dossier).order_by("component_id", "version")),
+        attachments=attachments,
         missing=[],
         supplement_items=[],
     )
     if dossier.status == Status.DRAFT:
-        data["missing"] = [{"field": k, "message": v} for k, v in completeness_errors(dossier).items()]
+        data["missing"] = [{"field": k, "message": v} for k, v in completeness_errors(dossier, attachments).items()]
     if dossier.status == Status.SUPPLEMENT_REQUESTED:
         request = supplement_request(dossier) or {"items": []}
         data["supplement_items"] = [
@@ -196,7 +197,7 @@ def upload_attachment(
     dossier = _mine(request, dossier_id)
     if dossier.status not in (Status.DRAFT, Status.SUPPLEMENT_REQUESTED):
         return _error(409, "Hồ sơ không ở trạng thái cho phép đính kèm tệp.")
-    component = components_for(dossier).filter(pk=component_id).first()
+    component = next((c for c in component_list(dossier) if c.pk == component_id), None)
     if component is None:
         return _error(400, "Thành phần hồ sơ không thuộc thủ tục này.", {"component_id": "Không hợp lệ."})
     replace = dossier.status == Status.SUPPLEMENT_REQUESTED
@@ -218,9 +219,9 @@ def upload_attachment(
 @router.post("/{int:dossier_id}/submit", response={200: DossierOut, **ERRORS}, summary="Nộp hồ sơ")
 def submit_dossier(request, dossier_id: int):
     """Allocates the code and sets status 1. Repeating it returns the dossier already submitted."""
-    dossier = _mine(request, dossier_id)
     try:
-        submit(dossier, request.auth, client_address=client_ip(request))
+        # submit() reads the dossier under its row lock and checks the owner (404): no lookup here.
+        dossier = submit(Dossier(pk=dossier_id), request.auth, client_address=client_ip(request))
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
     return Reply(200, _out(dossier))

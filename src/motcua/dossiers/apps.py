@@ -11,3 +11,7 @@ class DossiersConfig(AppConfig):
         from motcua.dossiers.signals import dossier_transitioned
 
         dossier_transitioned.connect(notify_applicant, dispatch_uid="dossiers.notify_applicant")
+
+        from motcua.dossiers import procedure_facts
+
+        procedure_facts.connect_signals()

@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
+from motcua.dossiers import procedure_facts
 from motcua.dossiers.models import Status
 
 logger = logging.getLogger(__name__)
@@ -31,12 +32,12 @@ def compose(dossier, event) -> tuple[str, str]:
     appointment = ""
     if dossier.appointment_at:
         appointment = f" Ngày hẹn trả kết quả: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}."
-    detail = EXTRA.get(status, "").format(
-        agency=dossier.receiving_agency.name, appointment=appointment, note=(event.note or "không nêu")[:300]
-    )
+    agency = procedure_facts.related_name(dossier, "receiving_agency")
+    procedure = procedure_facts.related_name(dossier, "procedure")
+    detail = EXTRA.get(status, "").format(agency=agency, appointment=appointment, note=(event.note or "không nêu")[:300])
     subject = f"Hồ sơ {dossier.code}: {status.label}"
     body = (
-        f"Hồ sơ {dossier.code} ({dossier.procedure.name[:120]}) chuyển sang trạng thái «{status.label}». {detail}\n"
+        f"Hồ sơ {dossier.code} ({procedure[:120]}) chuyển sang trạng thái «{status.label}». {detail}\n"
         f"Tra cứu: {settings.SITE_URL}/tra-cuu?ma={dossier.code}"
     )
     return subject, body

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from motcua.dossiers.models import Dossier, DossierCodeCounter, DossierEvent, Status
@@ -24,18 +24,29 @@ class TransitionNotAllowed(Exception):
 def allocate_code(agency, when: dt.datetime | None = None) -> str:
     """Next dossier code for ``agency`` on the local date of ``when``: gap-free under concurrency.
 
-    The counter row is created if missing and then locked with SELECT ... FOR UPDATE, so two
-    servers can never hand out the same number; on SQLite the IMMEDIATE transaction mode
-    serialises writers the same way. Must run inside the transaction that saves the dossier.
+    One statement, ``UPDATE … SET last_value = last_value + 1 … RETURNING last_value``: the row
+    lock it takes is held until the caller's transaction commits, so two servers can never hand
+    out the same number and a rolled-back submission gives its number back. The day's row is
+    created on first use (``INSERT … ON CONFLICT DO NOTHING``, then the update again); on SQLite
+    the IMMEDIATE transaction mode serialises writers the same way. Must run inside the
+    transaction that saves the dossier, as late as possible: other submissions to the agency
+    wait for that commit.
     """
     when = timezone.localtime(when or timezone.now())
     day = when.date()
-    with transaction.atomic():
-        DossierCodeCounter.objects.get_or_create(agency=agency, day=day)
-        counter = DossierCodeCounter.objects.select_for_update().get(agency=agency, day=day)
-        counter.last_value += 1
-        counter.save(update_fields=["last_value"])
-    return agency.dossier_code_pattern.format(agency=agency.code, date=when, seq=counter.last_value)
+    table = connection.ops.quote_name(DossierCodeCounter._meta.db_table)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        bump = f"UPDATE {table} SET last_value = last_value + 1 WHERE agency_id = %s AND day = %s RETURNING last_value"
+        cursor.execute(bump, [agency.pk, day])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"INSERT INTO {table} (agency_id, day, last_value) VALUES (%s, %s, 0) ON CONFLICT DO NOTHING",
+                [agency.pk, day],
+            )
+            cursor.execute(bump, [agency.pk, day])
+            row = cursor.fetchone()
+    return agency.dossier_code_pattern.format(agency=agency.code, date=when, seq=row[0])
 
 
 @dataclass
@@ -57,11 +68,14 @@ def transition(
     data: dict | None = None,
     at: dt.datetime | None = None,
     update_fields: dict | None = None,
+    locked: bool = False,
 ) -> DossierEvent:
     """Apply ``action`` to ``dossier``: check it is allowed, set the status, record and emit the event.
 
     ``update_fields`` are other dossier fields to set in the same save (e.g. appointment date).
     The dossier row is locked for the duration, so two officials cannot act on it at once.
+    ``locked=True``: the caller already holds that lock in the current transaction and passes the
+    instance it read under it (one query fewer).
     """
     spec: Transition | None = TRANSITIONS.get(action)
     if spec is None:
@@ -69,43 +83,70 @@ def transition(
     if actor.role not in spec.roles:
         raise TransitionNotAllowed(f"Vai trò của bạn không được phép thực hiện thao tác «{spec.label}».", forbidden=True)
     at = at or timezone.now()
-    with transaction.atomic():
-        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-        if locked.status not in spec.sources:
-            raise TransitionNotAllowed(
-                f"Không thể «{spec.label}» khi hồ sơ đang ở trạng thái «{Status(locked.status).label}»."
-            )
-        from_status = locked.status
-        target = spec.target
-        if target == RESUME:
-            target = locked.paused_from_status or Status.PROCESSING
-            locked.paused_from_status = None
-        if target in (Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED):
-            locked.paused_from_status = from_status
-            locked.paused_at = at
-            if target == Status.SUPPLEMENT_REQUESTED:
-                locked.supplement_count += 1
-        locked.status = target
-        for name, value in (update_fields or {}).items():
-            setattr(locked, name, value)
-        locked.save()
-        event = DossierEvent.objects.create(
-            dossier=locked,
-            action=action,
-            from_status=from_status,
-            to_status=target,
-            actor=actor.user if getattr(actor.user, "pk", None) else None,
-            actor_role=actor.role,
-            agency=actor.agency,
-            at=at,
-            note=note,
-            client_address=actor.client_address,
-            data=data or {},
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("transition(locked=True) needs the caller's transaction holding the row lock")
+    # No savepoint: nothing is written before the checks, and a database error aborts the
+    # caller's transaction anyway (two round trips fewer per transition).
+    with transaction.atomic(savepoint=False):
+        instance = dossier
+        if not locked:
+            instance = Dossier.objects.select_for_update().get(pk=dossier.pk)
+            _keep_related(dossier, instance)
+        refused = instance.status not in spec.sources
+        if not refused:
+            event = _apply(instance, spec, action, actor, at=at, note=note, data=data, update_fields=update_fields)
+    if refused:
+        raise TransitionNotAllowed(
+            f"Không thể «{spec.label}» khi hồ sơ đang ở trạng thái «{Status(instance.status).label}»."
         )
-        transaction.on_commit(
-            lambda: dossier_transitioned.send(sender=Dossier, dossier=locked, event=event, transition=spec)
-        )
-    # Keep the caller's instance current.
-    for field in locked._meta.concrete_fields:
-        setattr(dossier, field.attname, getattr(locked, field.attname))
+    if instance is not dossier:  # keep the caller's instance current
+        for field in instance._meta.concrete_fields:
+            setattr(dossier, field.attname, getattr(instance, field.attname))
+    return event
+
+
+def _keep_related(source: Dossier, target: Dossier) -> None:
+    """Give ``target`` the related objects ``source`` has already loaded (agency, procedure…), so
+    the receivers of ``dossier_transitioned`` do not load them again."""
+    for name, value in source._state.fields_cache.items():
+        try:
+            field = source._meta.get_field(name)
+        except Exception:  # a cache entry that is not a field
+            continue
+        if getattr(field, "many_to_one", False) and getattr(value, "pk", None) == getattr(target, field.attname):
+            target._state.fields_cache[name] = value
+
+
+def _apply(locked: Dossier, spec: Transition, action: str, actor: Actor, *, at, note, data, update_fields) -> DossierEvent:
+    """Set the status and the other fields, save, record the event, emit the signal after commit."""
+    from_status = locked.status
+    target = spec.target
+    if target == RESUME:
+        target = locked.paused_from_status or Status.PROCESSING
+        locked.paused_from_status = None
+    if target in (Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED):
+        locked.paused_from_status = from_status
+        locked.paused_at = at
+        if target == Status.SUPPLEMENT_REQUESTED:
+            locked.supplement_count += 1
+    locked.status = target
+    for name, value in (update_fields or {}).items():
+        setattr(locked, name, value)
+    locked.save()
+    event = DossierEvent.objects.create(
+        dossier=locked,
+        action=action,
+        from_status=from_status,
+        to_status=target,
+        actor=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_role=actor.role,
+        agency=actor.agency,
+        at=at,
+        note=note,
+        client_address=actor.client_address,
+        data=data or {},
+    )
+    transaction.on_commit(
+        lambda: dossier_transitioned.send(sender=Dossier, dossier=locked, event=event, transition=spec)
+    )
     return event

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from motcua.catalog.models import DocumentComponent, EForm, OnlineService, Procedure, ProcedureVersion
 from motcua.core.text import nfc
-from motcua.dossiers import eforms
+from motcua.dossiers import eforms, procedure_facts
 from motcua.dossiers.models import ApplicantType, Attachment, Dossier, DossierEvent, ResultMethod, Status
 from motcua.dossiers.services import Actor, TransitionNotAllowed, allocate_code, transition
 
@@ -36,22 +36,13 @@ class SubmissionError(Exception):
 
 
 def online_service(procedure: Procedure) -> OnlineService | None:
-    return (
-        OnlineService.objects.filter(procedure=procedure)
-        .exclude(service_level="information")
-        .select_related("agency", "eform")
-        .order_by("id")
-        .first()
-    )
+    """The procedure's first online service (agency and e-form loaded); cached per process."""
+    return procedure_facts.facts(procedure).service
 
 
 def eform_for(procedure: Procedure) -> EForm | None:
     """The procedure's e-form: on its online service, else on one of its document components."""
-    service = online_service(procedure)
-    if service and service.eform_id:
-        return service.eform
-    component = DocumentComponent.objects.filter(procedure=procedure, eform__isnull=False).select_related("eform").first()
-    return component.eform if component else None
+    return procedure_facts.facts(procedure).eform
 
 
 _UNSET = object()
@@ -77,6 +68,11 @@ def components_for(dossier: Dossier):
     return qs.filter(case__isnull=True)
 
 
+def component_list(dossier: Dossier) -> list[DocumentComponent]:
+    """``components_for`` from the per-process catalogue cache (no query once warm)."""
+    return procedure_facts.facts(dossier.procedure).components_for(dossier.case_id)
+
+
 def procedure_version(procedure: Procedure) -> ProcedureVersion:
     """The snapshot to store on the dossier; a minimal one is made if the catalogue has none yet."""
     try:
@@ -99,6 +95,15 @@ def procedure_version(procedure: Procedure) -> ProcedureVersion:
         procedure=procedure, number=procedure.version, defaults={"snapshot": snapshot}
     )
     return version
+
+
+def procedure_version_id(procedure: Procedure) -> int:
+    """``procedure_version(procedure).pk``, remembered per process for the procedure's current version."""
+    cached = procedure_facts.facts(procedure).version_id
+    if cached is None:
+        cached = procedure_version(procedure).pk
+        procedure_facts.remember_version(procedure, cached)
+    return cached
 
 
 # ---------------------------------------------------------------- applicant data
@@ -299,15 +304,14 @@ def save_draft(dossier: Dossier, raw, *, eform_raw=None, prefixed: bool = True) 
             elif present or (prefixed and form.schema["properties"][name].get("type") in ("boolean", "array")):
                 form_data.pop(name, None)
         values["form_data"] = form_data
-    with transaction.atomic():
-        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-        if locked.status != Status.DRAFT:
-            raise SubmissionError("Hồ sơ đã nộp, không sửa được bản nháp.", status=409)
-        for name, value in values.items():
-            setattr(locked, name, value)
-            setattr(dossier, name, value)
-        locked.save()
-        dossier.updated_at = locked.updated_at
+    # One conditional UPDATE: it only applies while the dossier is still a draft (a submit that
+    # commits first wins, and this save answers 409).
+    now = timezone.now()
+    if not Dossier.objects.filter(pk=dossier.pk, status=Status.DRAFT).update(**values, updated_at=now):
+        raise SubmissionError("Hồ sơ đã nộp, không sửa được bản nháp.", status=409)
+    for name, value in values.items():
+        setattr(dossier, name, value)
+    dossier.updated_at = now
     result.saved = sorted(values)
     return result
 
@@ -315,14 +319,18 @@ def save_draft(dossier: Dossier, raw, *, eform_raw=None, prefixed: bool = True) 
 # ---------------------------------------------------------------- completeness and submit
 
 
-def missing_components(dossier: Dossier) -> list[DocumentComponent]:
-    have = set(
-        Attachment.objects.filter(dossier=dossier, is_current=True).values_list("component_id", flat=True)
-    )
-    return [c for c in components_for(dossier) if c.required and c.id not in have]
+def missing_components(dossier: Dossier, attachments=None) -> list[DocumentComponent]:
+    """Required components without a current file (``attachments``: the dossier's, if already loaded)."""
+    if attachments is None:
+        have = set(
+            Attachment.objects.filter(dossier=dossier, is_current=True).values_list("component_id", flat=True)
+        )
+    else:
+        have = {a.component_id for a in attachments if a.is_current}
+    return [c for c in component_list(dossier) if c.required and c.id not in have]
 
 
-def completeness_errors(dossier: Dossier) -> dict[str, str]:
+def completeness_errors(dossier: Dossier, attachments=None) -> dict[str, str]:
     """Everything that blocks submitting, as {field: message}."""
     errors: dict[str, str] = {}
     if not dossier.applicant_name:
@@ -339,13 +347,13 @@ def completeness_errors(dossier: Dossier) -> dict[str, str]:
         errors["postal_address"] = "Vui lòng nhập địa chỉ nhận kết quả qua bưu chính."
     if bool(dossier.delegate_name) != bool(dossier.delegate_identity):
         errors["delegate_identity"] = "Người nộp thay cần có cả họ tên và số CCCD."
-    if dossier.procedure.cases.exists() and not dossier.case_id:
+    if not dossier.case_id and procedure_facts.facts(dossier.procedure).has_cases:
         errors["case"] = "Vui lòng chọn trường hợp."
     form = eform_for(dossier.procedure)
     if form is not None:
         for name, message in eforms.validate(form.schema, dossier.form_data or {}).items():
             errors[f"{eforms.FIELD_PREFIX}{name}"] = message
-    for component in missing_components(dossier):
+    for component in missing_components(dossier, attachments):
         errors[f"component_{component.id}"] = f"Chưa đính kèm giấy tờ bắt buộc: {component.name[:200]}"
     return errors
 
@@ -369,8 +377,10 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
     An account whose contact is not confirmed is refused (403): notices could not reach it.
     """
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().select_related("procedure", "receiving_agency").get(pk=dossier.pk)
-        if locked.owner_id != getattr(user, "pk", None):
+        locked = (
+            Dossier.objects.select_for_update().select_related("procedure", "receiving_agency").filter(pk=dossier.pk).first()
+        )
+        if locked is None or locked.owner_id != getattr(user, "pk", None):
             raise SubmissionError("Không tìm thấy hồ sơ.", status=404)
         if locked.status != Status.DRAFT:
             if locked.code:
@@ -381,10 +391,10 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
         errors = completeness_errors(locked)
         if errors:
             raise SubmissionError("Hồ sơ chưa đầy đủ, vui lòng bổ sung các mục được nêu.", errors)
-        version = procedure_version(locked.procedure)
+        version_id = procedure_version_id(locked.procedure)
         now = timezone.now()
-        # Last step before the status change: the counter row stays locked until commit, so
-        # everything that can be done earlier is done earlier.
+        # Last statements before commit: the counter row stays locked until then (every other
+        # submission to the agency waits), so only the dossier update and its event follow it.
         code = allocate_code(locked.receiving_agency, now)
         transition(
             locked,
@@ -394,12 +404,15 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
             update_fields={
                 "code": code,
                 "submitted_at": now,
-                "procedure_version": version,
+                "procedure_version_id": version_id,
                 "current_agency": locked.receiving_agency,
             },
+            locked=True,
         )
     for f in locked._meta.concrete_fields:
         setattr(dossier, f.attname, getattr(locked, f.attname))
+    dossier._state.fields_cache.update(locked._state.fields_cache)
+    dossier._state.adding = False
     return locked
 
 

@@ -177,7 +177,7 @@ def start_workflow(dossier, actor) -> Task | None:
             first = following.to_step if following else None
         task = _open_task(locked, first, now, reason="Chuyển xử lý") if first else None
         if locked.status == Status.ACCEPTED:
-            transition(locked, "start_processing", actor)
+            transition(locked, "start_processing", actor, locked=True)
     for field in ("status", "appointment_at", "received_at", "current_agency_id"):
         setattr(dossier, field, getattr(locked, field))
     return task
@@ -260,26 +260,26 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
         if dossier.is_final:
             raise TransitionNotAllowed(f"Hồ sơ đã ở trạng thái «{Status(dossier.status).label}».")
         if action in (StepAction.REQUEST_SUPPLEMENT, StepAction.REQUEST_PAYMENT):
-            transition(dossier, action, actor, note=note, data={"task": task.pk})
+            transition(dossier, action, actor, note=note, data={"task": task.pk}, locked=True)
             return task
         if dossier.status in PAUSED:
             raise TransitionNotAllowed("Hồ sơ đang tạm dừng chờ bổ sung hoặc thực hiện nghĩa vụ tài chính.")
         if action in (StepAction.REFUSE, StepAction.STOP):
             name = "refuse" if action == StepAction.REFUSE and dossier.status == Status.SUBMITTED else "stop"
-            transition(dossier, name, actor, note=note, data={"task": task.pk})
+            transition(dossier, name, actor, note=note, data={"task": task.pk}, locked=True)
             _finish(task, action, actor.user, note)
             _end_workflow(dossier)
             return None
         if action == StepAction.APPROVE:
             if dossier.status == Status.ACCEPTED:
-                transition(dossier, "start_processing", actor)
-            transition(dossier, "approve", actor, note=note, data={"task": task.pk})
+                transition(dossier, "start_processing", actor, locked=True)
+            transition(dossier, "approve", actor, note=note, data={"task": task.pk}, locked=True)
             _finish(task, action, actor.user, note)
             following = _next_step(task.step, action)
             return _open_task(dossier, following, timezone.now(), reason="Trả kết quả") if following else None
         # forward / return: a hand-over without a status change.
         if dossier.status == Status.ACCEPTED:
-            transition(dossier, "start_processing", actor)
+            transition(dossier, "start_processing", actor, locked=True)
         now = timezone.now()
         _finish(task, action, actor.user, note, at=now)
         if task.returns_to_id:
