@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 TTL = 60.0  # seconds
@@ -108,6 +109,13 @@ def clear(**kwargs) -> None:
         _names.clear()
 
 
+def _changed(**kwargs) -> None:
+    """A catalogue row changed: forget now, and again once the change commits (a request of
+    another thread may have cached the old rows in between)."""
+    clear()
+    transaction.on_commit(clear, using=kwargs.get("using"))
+
+
 def connect_signals() -> None:
     """Drop the cache when a row it is built from changes in this process."""
     from motcua.catalog.models import DocumentComponent, EForm, OnlineService, Procedure, ProcedureCase
@@ -115,7 +123,7 @@ def connect_signals() -> None:
 
     for model in (Procedure, ProcedureCase, DocumentComponent, EForm, OnlineService, Agency):
         uid = f"dossiers.procedure_facts.{model.__name__}"
-        post_save.connect(clear, sender=model, dispatch_uid=uid + ".save", weak=False)
-        post_delete.connect(clear, sender=model, dispatch_uid=uid + ".delete", weak=False)
-    m2m_changed.connect(clear, sender=OnlineService.receiving_points.through,
+        post_save.connect(_changed, sender=model, dispatch_uid=uid + ".save", weak=False)
+        post_delete.connect(_changed, sender=model, dispatch_uid=uid + ".delete", weak=False)
+    m2m_changed.connect(_changed, sender=OnlineService.receiving_points.through,
                         dispatch_uid="dossiers.procedure_facts.points", weak=False)

@@ -102,7 +102,9 @@ def procedure_version_id(procedure: Procedure) -> int:
     cached = procedure_facts.facts(procedure).version_id
     if cached is None:
         cached = procedure_version(procedure).pk
-        procedure_facts.remember_version(procedure, cached)
+        # Only once committed: a version created by a transaction that rolls back must not be
+        # handed to other submissions.
+        transaction.on_commit(lambda: procedure_facts.remember_version(procedure, cached))
     return cached
 
 
@@ -377,8 +379,14 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
     An account whose contact is not confirmed is refused (403): notices could not reach it.
     """
     with transaction.atomic():
+        # of=("self",): lock the dossier row only. Locking the joined agency and procedure rows
+        # (FOR UPDATE) made every other transaction that references the agency wait at COMMIT
+        # for its foreign-key check, and deadlocked concurrent life cycles.
         locked = (
-            Dossier.objects.select_for_update().select_related("procedure", "receiving_agency").filter(pk=dossier.pk).first()
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("procedure", "receiving_agency")
+            .filter(pk=dossier.pk)
+            .first()
         )
         if locked is None or locked.owner_id != getattr(user, "pk", None):
             raise SubmissionError("Không tìm thấy hồ sơ.", status=404)

@@ -146,3 +146,15 @@ def test_transition_under_the_callers_lock(complete_draft, citizen):
     assert not any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
     complete_draft.refresh_from_db()
     assert complete_draft.status == Status.WITHDRAWN and complete_draft.events.last().note == "Nộp nhầm"
+
+
+@pytest.mark.postgres
+def test_submit_locks_only_the_dossier_row(complete_draft, citizen):
+    """FOR UPDATE on the joined agency row made every transaction referencing the agency (events,
+    tasks, statistics) wait at COMMIT for its foreign-key check, and deadlocked life cycles."""
+    from motcua.dossiers.submission import submit
+
+    with CaptureQueriesContext(connection) as queries:
+        submit(complete_draft, citizen)
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert locks and all(sql.endswith('FOR UPDATE OF "dossiers_dossier"') for sql in locks), locks
