@@ -1,8 +1,24 @@
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[5] / "shared" / "data"
+
+def _shared_data() -> Path:
+    """The real national data of ../shared/data: beside the checkout, or where MOTCUA_SHARED_DATA says
+    (a clone elsewhere, e.g. /tmp/check, still finds the workplace's copy at /work/shared/data)."""
+    candidates = [
+        os.environ.get("MOTCUA_SHARED_DATA", ""),
+        Path(__file__).resolve().parents[5] / "shared" / "data",
+        "/work/shared/data",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "national-procedures").is_dir():
+            return Path(candidate)
+    raise RuntimeError("../shared/data not found: set MOTCUA_SHARED_DATA to the shared data folder")
+
+
+SHARED = _shared_data()
 NATIONAL = SHARED / "national-procedures"
 
 
