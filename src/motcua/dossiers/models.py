@@ -222,3 +222,12 @@ class DossierEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("DossierEvent is append-only")
+
+
+class RateCounter(models.Model):
+    """Hits of one client in the current fixed window, shared by every worker process (public
+    tracking's rate limit): one UPSERT per lookup, see ``tracking.rate_limited``."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    until = models.BigIntegerField(help_text="End of the current window, in seconds since the epoch.")
+    hits = models.PositiveIntegerField(default=0)
