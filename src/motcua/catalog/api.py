@@ -34,11 +34,15 @@ class ValidationErrorOut(Schema):
     errors: list[FieldErrorOut]
 
 
+# Text parameters never carry NUL (PostgreSQL cannot store it; the NUL filter answers 400).
+NO_NUL = r"^[^\x00]*$"
+
+
 class SearchParams(Schema):
-    q: str = SchemaField("", max_length=200, description="Từ khóa (không phân biệt dấu, hoa thường)")
-    field: str = SchemaField("", max_length=40, description="Mã lĩnh vực")
+    q: str = SchemaField("", max_length=200, pattern=NO_NUL, description="Từ khóa (không phân biệt dấu, hoa thường)")
+    field: str = SchemaField("", max_length=40, pattern=NO_NUL, description="Mã lĩnh vực")
     level: LevelCode = SchemaField("", description="Cấp thực hiện")
-    agency: str = SchemaField("", max_length=40, description="Mã định danh cơ quan có dịch vụ trực tuyến")
+    agency: str = SchemaField("", max_length=40, pattern=NO_NUL, description="Mã định danh cơ quan có dịch vụ trực tuyến")
     service_level: ServiceLevelCode = SchemaField("", description="Mức độ dịch vụ trực tuyến")
     page: int = SchemaField(1, ge=1, le=500)
     per_page: int = SchemaField(20, ge=1, le=100)
