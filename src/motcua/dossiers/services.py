@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -111,7 +112,7 @@ def _keep_related(source: Dossier, target: Dossier) -> None:
     for name, value in source._state.fields_cache.items():
         try:
             field = source._meta.get_field(name)
-        except Exception:  # a cache entry that is not a field
+        except FieldDoesNotExist:  # a cache entry that is not a field
             continue
         if getattr(field, "many_to_one", False) and getattr(value, "pk", None) == getattr(target, field.attname):
             target._state.fields_cache[name] = value

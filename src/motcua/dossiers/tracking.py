@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext_noop
 
@@ -129,7 +130,7 @@ def dossiers_of_person(contact: str, identity: str):
             from motcua.accounts.validators import normalise_phone
 
             contact = normalise_phone(contact)
-        except Exception:
+        except ValidationError:
             return Dossier.objects.none()
         qs = qs.filter(applicant_phone=contact)
     return qs.select_related("procedure").order_by("-submitted_at")
