@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${1:-8000}
+./scripts/system-deps.sh run
 ./scripts/venv.sh
 export MOTCUA_ENV=${MOTCUA_ENV:-development}
 mkdir -p var
