@@ -56,14 +56,20 @@ def p12_password() -> bytes:
 # --- Development CA ----------------------------------------------------------------------------
 
 
+def _fit(value: str, limit: int = 64) -> str:
+    """Shorten to at most ``limit`` UTF-8 bytes (X.509 name attributes are limited in bytes, and
+    Vietnamese letters take two or three), never cutting a character in half."""
+    return value.encode("utf-8")[:limit].decode("utf-8", errors="ignore").strip()
+
+
 def _name(common_name: str, org: str | None = None):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
     if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org[:64]))
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]))
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(org)))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, _fit(common_name)))
     return x509.Name(attrs)
 
 

@@ -171,3 +171,20 @@ def test_verification_api(signer_ready, client):
     assert data["signatures"][0]["trusted"] is True
     missing = client.get("/api/v1/documents/results/999999/verification")
     assert missing.status_code == 404 and "detail" in missing.json()
+
+
+@pytest.mark.django_db
+def test_agency_with_a_long_vietnamese_name_gets_a_certificate(settings, tmp_path):
+    """X.509 limits names to 64 bytes; a long Vietnamese agency name must still get its certificate."""
+    from motcua.documents import signing
+    from motcua.organisations.models import Agency
+
+    settings.SIGNING_PKI_DIR = str(tmp_path / "pki")
+    agency = Agency.objects.create(
+        code="000.00.99.H31",
+        name="Phòng Quản lý xử lý vi phạm hành chính và theo dõi thi hành pháp luật thuộc Sở Tư pháp",
+        kind=Agency.Kind.DIVISION,
+        level=Agency.Level.PROVINCE,
+    )
+    path = signing.issue_agency_p12(agency)
+    assert path.exists() and path.stat().st_size > 0
