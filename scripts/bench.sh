@@ -7,7 +7,7 @@
 #   BENCH_DOSSIERS=0 scripts/bench.sh ...   skip the 1,000,000 generated dossiers
 set -uo pipefail
 cd "$(dirname "$0")/.."
-./scripts/system-deps.sh || exit 1
+./scripts/system-deps.sh bench || exit 1
 ./scripts/venv.sh test || exit 1
 .venv/bin/python -c "import locust" 2>/dev/null || .venv/bin/python -m pip install -q -e ".[test,bench]" 2>&1 | grep -v "is ignored"
 

@@ -2,10 +2,13 @@
 # Install the Debian packages the full test suite needs, only those missing. Run as root.
 #   scripts/system-deps.sh        everything `make test` needs
 #   scripts/system-deps.sh run    only what serving needs (PDF rendering: Pango, Vietnamese fonts)
+#   scripts/system-deps.sh bench  everything, plus wrk (a C load generator for `make bench`)
 set -euo pipefail
 RUNTIME=(fonts-noto-core fonts-liberation2 libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 if [ "${1:-}" = run ]; then
   PACKAGES=("${RUNTIME[@]}")
+elif [ "${1:-}" = bench ]; then
+  PACKAGES=(postgresql postgresql-contrib chromium "${RUNTIME[@]}" poppler-utils zbar-tools wrk)
 else
   PACKAGES=(postgresql postgresql-contrib chromium "${RUNTIME[@]}" poppler-utils zbar-tools)
 fi

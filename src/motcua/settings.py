@@ -156,8 +156,27 @@ DATABASE_URL = env(
 DB_CONN_MAX_AGE = env(
     "DB_CONN_MAX_AGE", 60, help="Seconds to keep a database connection open between requests.", group="Database"
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)}
+DB_HEALTH_CHECKS = env(
+    "DB_HEALTH_CHECKS",
+    False,
+    help="Ping a kept database connection before each request reuses it (one more round trip per request; "
+    "useful only when connections are often cut between requests).",
+    group="Database",
+)
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_HEALTH_CHECKS)
+}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DB_PREPARED_STATEMENTS = env(
+    "DB_PREPARED_STATEMENTS",
+    True,
+    help="PostgreSQL: bind parameters on the server so that psycopg prepares statements run repeatedly "
+    "(saves the planning of hot queries). Turn off behind a transaction-mode connection pooler.",
+    group="Database",
+)
+if IS_POSTGRES and DB_PREPARED_STATEMENTS:
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].update({"server_side_binding": True, "prepare_threshold": 2})
 if not IS_POSTGRES:
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
