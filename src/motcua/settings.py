@@ -316,7 +316,7 @@ CACHE_DIR = env(
     shown="$MOTCUA_VAR_DIR/cache",
 )
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": CACHE_DIR}
+    "default": {"BACKEND": "motcua.core.cache.FileCache", "LOCATION": CACHE_DIR, "OPTIONS": {"MAX_ENTRIES": 50000}}
     if CACHE_DIR
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -390,6 +390,20 @@ NATIONAL_PAY_API_URL = env(
 VIETQR_BANK_BIN = env("VIETQR_BANK_BIN", "" if IS_PRODUCTION else "970436", help="BIN of the bank receiving transfers.", group="Payments")
 VIETQR_ACCOUNT = env("VIETQR_ACCOUNT", "" if IS_PRODUCTION else "0011001234567", help="Account number receiving transfers.", group="Payments")
 VIETQR_ACCOUNT_NAME = env("VIETQR_ACCOUNT_NAME", "" if IS_PRODUCTION else "KHO BAC NHA NUOC (THU NGHIEM)", help="Account holder shown to payers.", group="Payments")
+
+RATE_LIMIT_STORE = env(
+    "RATE_LIMIT_STORE", "memory",
+    help="Where public tracking counts lookups per client address: `memory` (a file mapped in memory, shared by the "
+    "worker processes of one host, no database write per lookup) or `database` (one UPSERT per lookup, shared by every host).",
+    group="Core",
+)
+if RATE_LIMIT_STORE not in ("memory", "database"):
+    raise ImproperlyConfigured("RATE_LIMIT_STORE must be `memory` or `database`")
+RATE_LIMIT_FILE = env(
+    "RATE_LIMIT_FILE", "" if MOTCUA_ENV == "test" else str(VAR_DIR / "ratelimit.bin"),
+    help="File of the `memory` rate-limit counters (2 MB); empty: this process only (tests).",
+    group="Core", shown="$MOTCUA_VAR_DIR/ratelimit.bin",
+)
 
 LOGGING = {
     "version": 1,
