@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 from functools import wraps
+from html import escape
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 from django.utils.translation import gettext, gettext_noop
 
@@ -516,24 +518,20 @@ def work_inbox(request):
     if agency.isdigit() and int(agency) in ids:
         qs = qs.filter(current_agency_id=int(agency))
         one_agency = True
-    qs = qs.select_related("procedure").only(
-        "id", "code", "status", "applicant_name", "appointment_at", "received_at", "procedure__name"
-    ).order_by(*_by_time("appointment_at", not one_agency))
+    # Tuples, not model instances: building 50 deferred Dossier + Procedure objects cost ~2 ms.
+    qs = qs.values_list(*_INBOX_COLUMNS).order_by(*_by_time("appointment_at", not one_agency))
     rows, number, has_next = _paginate(qs, request)
-    rows = _inbox_rows(rows)
     return render(
         request,
         "office/work_inbox.html",
         {
-            "rows": rows,
+            "rows": _inbox_rows(rows),
             "page": number,
             "has_next": has_next,
             "query": _query_without_page(request),
             "statuses": forms.INBOX_STATUSES,
             "status": status,
             "q": q,
-            "now": timezone.now(),
-            "roles": services.staff_roles(request.user),
             "agency": agency,
         },
     )
@@ -543,29 +541,43 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _inbox_rows(dossiers) -> list[dict]:
-    """Rows of the work inbox, formatted here once (the page is the hottest one of the office)."""
-    from motcua.office.templatetags.office_tags import time_left
+_INBOX_COLUMNS = ("id", "code", "status", "applicant_name", "appointment_at", "procedure__name")
+_INBOX_ROW = (
+    '<tr><td><a href="{href}{pk}/">{code}</a></td><td>{procedure}</td><td>{applicant}</td>'
+    "<td>{status}</td><td>{due}</td><td{late}>{left}</td></tr>"
+)
+
+
+def _inbox_rows(rows) -> SafeString:
+    """The work inbox's table rows as HTML, escaped here (``html.escape``, as the template's
+    autoescape does): the page is the hottest one of the office, and 50 rows × 6 cells through
+    the template engine cost ~2 ms a page. ``rows`` are tuples of :data:`_INBOX_COLUMNS`."""
+    from motcua.office.templatetags.office_tags import format_time_left, time_left_phrases
 
     now = timezone.now()
-    link = reverse("office:dossier", args=[0])[: -len("0/")]
-    statuses = dict(Status.choices)
+    phrases = time_left_phrases()
+    href = reverse("office:dossier", args=[0])[: -len("0/")]
+    labels = dict(Status.choices)
+    statuses: dict[int, str] = {}
     out = []
-    for d in dossiers:
-        due = d.appointment_at
+    for pk, code, status, applicant, due, procedure in rows:
+        if status not in statuses:
+            label = labels.get(status)
+            statuses[status] = escape(gettext(label)) if label else ""
         out.append(
-            {
-                "href": f"{link}{d.pk}/",
-                "code": d.code,
-                "procedure": _short(d.procedure.name, 80),
-                "applicant": d.applicant_name,
-                "status": statuses.get(d.status, ""),
-                "due": timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
-                "left": time_left(due, now),
-                "late": due is not None and due < now,
-            }
+            _INBOX_ROW.format(
+                href=href,
+                pk=pk,
+                code=escape(code or str(pk)),
+                procedure=escape(_short(procedure, 80)),
+                applicant=escape(applicant),
+                status=statuses[status],
+                due=timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
+                late=' class="late"' if due is not None and due < now else "",
+                left=escape(format_time_left(due, now, phrases)),
+            )
         )
-    return out
+    return mark_safe("\n".join(out))  # noqa: S308 - every value above is escaped
 
 
 # --- Register (sổ theo dõi) ----------------------------------------------------------------
