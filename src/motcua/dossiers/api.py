@@ -4,11 +4,14 @@ withdraw; and public tracking by code (masked). Errors: {"detail": "...", "error
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
+from pydantic import ValidationError as SchemaError
 
 from motcua.accounts.auth import api_auth
 from motcua.catalog.models import Procedure
@@ -21,6 +24,7 @@ from motcua.dossiers.submission import (
     save_draft,
     start_draft,
     submit,
+    submit_complete,
     supplement,
     supplement_request,
     withdraw,
@@ -91,9 +95,13 @@ class DossierOut(Schema):
     supplement_items: list[dict] = []
 
 
-def _out(dossier: Dossier) -> dict:
+def _out(dossier: Dossier, attachments: list | None = None) -> dict:
+    """The answer for ``dossier``; ``attachments``: all its files when the caller already has them."""
     data = {f.attname: getattr(dossier, f.attname) for f in dossier._meta.concrete_fields}
-    attachments = list(Attachment.objects.filter(dossier=dossier).order_by("component_id", "version"))
+    if attachments is None:
+        attachments = list(Attachment.objects.filter(dossier=dossier).order_by("component_id", "version"))
+    else:
+        attachments = sorted(attachments, key=lambda a: (a.component_id or 0, a.version))
     data.update(
         status_label=Status(dossier.status).label,
         procedure_code=dossier.procedure.code,
@@ -225,6 +233,104 @@ def submit_dossier(request, dossier_id: int):
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
     return Reply(200, _out(dossier))
+
+
+class CompleteIn(DraftUpdate):
+    """The ``data`` part of a one-request submission."""
+
+    procedure_code: str
+    client_token: str = ""
+
+
+_FILE_FIELD = re.compile(r"^component_(\d{1,9})$")
+_COMPLETE_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["data"],
+                    "properties": {
+                        "data": {
+                            "type": "string",
+                            "description": (
+                                "JSON: procedure_code (bắt buộc), client_token (mã chống gửi trùng, nên có), case_id, "
+                                "receiving_agency_id, các trường người nộp như PATCH /dossiers/{id} và form_data "
+                                "(câu trả lời tờ khai điện tử)."
+                            ),
+                            "example": json.dumps(
+                                {"procedure_code": "1.001193", "client_token": "kiosk-7-000123",
+                                 "form_data": {"child_name": "NGUYỄN VĂN AN"}}, ensure_ascii=False),
+                        },
+                    },
+                    "additionalProperties": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "Tệp của thành phần hồ sơ: tên trường component_<id> (có thể lặp lại).",
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@router.post(
+    "/submissions",
+    response={200: DossierOut, 201: DossierOut, **ERRORS},
+    summary="Nộp trọn hồ sơ trong một yêu cầu",
+    openapi_extra=_COMPLETE_DOC,
+)
+def submit_in_one_request(request):
+    """Create, fill, attach and submit a dossier in one multipart request (kiosks, integrating systems).
+
+    Same checks as the step-by-step flow; a refused request (4xx) stores nothing. Files go in
+    fields ``component_<id>`` (the ids of GET /catalog procedure components). 201: submitted (code
+    allocated, status 1, applicant notified); 200: a repeated request with the same
+    ``client_token``, answered with the dossier already submitted (nothing stored again)."""
+    try:
+        raw = json.loads(request.POST.get("data") or "")
+    except ValueError:
+        return _error(400, "Thiếu phần data hoặc data không phải JSON hợp lệ.", {"data": "JSON không hợp lệ."})
+    if not isinstance(raw, dict):
+        return _error(400, "Phần data phải là một đối tượng JSON.", {"data": "Phải là một đối tượng JSON."})
+    try:
+        payload = CompleteIn.model_validate(raw)
+    except SchemaError as exc:
+        errors = {".".join(str(x) for x in e["loc"]) or "data": "Giá trị thiếu hoặc sai kiểu dữ liệu." for e in exc.errors()}
+        return _error(400, "Dữ liệu gửi lên không đúng cấu trúc.", errors)
+    files = []
+    for name in request.FILES:
+        match = _FILE_FIELD.match(name)
+        if match is None:
+            return _error(400, "Tên trường tệp không hợp lệ: dùng component_<mã thành phần>.", {name[:60]: "Không hợp lệ."})
+        files.extend((int(match.group(1)), upload) for upload in request.FILES.getlist(name))
+    procedure = Procedure.objects.filter(code=payload.procedure_code[:20], is_active=True).first()
+    if procedure is None:
+        return _error(404, "Không tìm thấy thủ tục.")
+    case = agency = None
+    if payload.case_id:
+        case = procedure.cases.filter(pk=payload.case_id).first()
+        if case is None:
+            return _error(400, "Trường hợp không thuộc thủ tục này.", {"case_id": "Trường hợp không hợp lệ."})
+    if payload.receiving_agency_id:
+        from motcua.organisations.models import Agency
+
+        agency = Agency.objects.filter(pk=payload.receiving_agency_id).first()
+        if agency is None:
+            return _error(400, "Nơi tiếp nhận không hợp lệ.", {"receiving_agency_id": "Không tìm thấy cơ quan."})
+    applicant = payload.dict(exclude_unset=True, exclude={"procedure_code", "client_token", "case_id",
+                                                          "receiving_agency_id", "form_data"})
+    applicant = {k: ("" if v is None else v) for k, v in applicant.items()}
+    try:
+        done = submit_complete(
+            request.auth, procedure, applicant, form_data=payload.form_data or {}, files=files, case=case,
+            receiving_agency=agency, client_token=payload.client_token, client_address=client_ip(request),
+        )
+    except SubmissionError as exc:
+        return _error(exc.status, str(exc), exc.errors)
+    return Reply(200 if done.replayed else 201, _out(done.dossier, done.attachments))
 
 
 @router.get("/{int:dossier_id}", response={200: DossierOut, **ERRORS}, summary="Xem hồ sơ của tôi")

@@ -172,31 +172,55 @@ def add_attachment(dossier: Dossier, component, upload, *, user=None, replace: b
     """
     if isinstance(upload, (bytes, bytearray)):
         upload = ContentFile(bytes(upload), name="tep")
-    content_type, sha256, size = inspect_upload(upload)
-    name = display_name(getattr(upload, "name", ""))
+    inspected = inspect_upload(upload)
     component_id = getattr(component, "pk", component)
     with transaction.atomic():
         if replace:
             Attachment.objects.filter(dossier=dossier, component_id=component_id, is_current=True).update(is_current=False)
-        attachment = Attachment(
-            dossier=dossier,
-            component_id=component_id,
-            original_name=name,
-            content_type=content_type,
-            size=size,
-            sha256=sha256,
-            version=_next_version(dossier, component_id),
-            uploaded_by=user if getattr(user, "pk", None) else None,
-            digitisation=Attachment.Digitisation.DIGITISED,
+        attachment = prepare_attachment(
+            dossier, component_id, upload, inspected, version=_next_version(dossier, component_id), user=user
         )
-        upload.seek(0)
-        # The storage path comes from attachment_path (sha256), never from the client's name.
-        attachment.file.save(sha256, upload if isinstance(upload, File) else File(upload), save=False)
-        attachment.save()
+        try:
+            attachment.save()
+        except BaseException:
+            delete_stored([attachment.file.name])
+            raise
         if not dossier.is_digitised:
             Dossier.objects.filter(pk=dossier.pk).update(is_digitised=True)
             dossier.is_digitised = True
     return attachment
+
+
+def prepare_attachment(dossier: Dossier, component_id, upload, inspected: tuple[str, str, int], *, version: int,
+                       user=None) -> Attachment:
+    """An unsaved Attachment for an upload already checked by ``inspect_upload`` (its result
+    ``inspected``), with the file written to storage."""
+    content_type, sha256, size = inspected
+    attachment = Attachment(
+        dossier=dossier,
+        component_id=component_id,
+        original_name=display_name(getattr(upload, "name", "")),
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        version=version,
+        uploaded_by=user if getattr(user, "pk", None) else None,
+        digitisation=Attachment.Digitisation.DIGITISED,
+    )
+    upload.seek(0)
+    # The storage path comes from attachment_path (sha256), never from the client's name.
+    attachment.file.save(sha256, upload if isinstance(upload, File) else File(upload), save=False)
+    return attachment
+
+
+def delete_stored(names) -> None:
+    """Remove files written for attachments whose rows were not committed."""
+    storage = Attachment._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            pass
 
 
 def store_for(user):

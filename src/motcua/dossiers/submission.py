@@ -214,13 +214,8 @@ def prefill_from_profile(user) -> dict:
 # ---------------------------------------------------------------- drafts
 
 
-def start_draft(user, procedure: Procedure, *, case=None, receiving_agency=None, client_token: str = "") -> Dossier:
-    """Create the draft (idempotent per ``client_token``: a repeated post returns the same draft)."""
-    token = (client_token or "")[:64]
-    if token:
-        existing = Dossier.objects.filter(owner=user, client_token=token).first()
-        if existing:
-            return existing
+def _draft_target(procedure: Procedure, case=None, receiving_agency=None):
+    """Check where a new dossier of ``procedure`` goes: (online service, receiving agency)."""
     service = online_service(procedure)
     if service is None:
         raise SubmissionError("Thủ tục này chưa có dịch vụ công trực tuyến để nộp hồ sơ.", status=404)
@@ -230,19 +225,36 @@ def start_draft(user, procedure: Procedure, *, case=None, receiving_agency=None,
         receiving_agency = service.agency
     elif not receiving_points(procedure, service).filter(pk=receiving_agency.pk).exists():
         raise SubmissionError("Nơi tiếp nhận không hợp lệ.", {"receiving_agency": "Nơi này không tiếp nhận hồ sơ."})
-    values = prefill_from_profile(user)
+    return service, receiving_agency
+
+
+def _new_draft(user, procedure: Procedure, service, receiving_agency, *, case=None, client_token: str = "") -> Dossier:
+    """An unsaved draft prefilled from the account's profile."""
+    return Dossier(
+        procedure=procedure,
+        case=case,
+        status=Status.DRAFT,
+        receiving_agency=receiving_agency,
+        competent_agency=service.agency,
+        owner=user,
+        client_token=client_token,
+        **prefill_from_profile(user),
+    )
+
+
+def start_draft(user, procedure: Procedure, *, case=None, receiving_agency=None, client_token: str = "") -> Dossier:
+    """Create the draft (idempotent per ``client_token``: a repeated post returns the same draft)."""
+    token = (client_token or "")[:64]
+    if token:
+        existing = Dossier.objects.filter(owner=user, client_token=token).first()
+        if existing:
+            return existing
+    service, receiving_agency = _draft_target(procedure, case, receiving_agency)
+    dossier = _new_draft(user, procedure, service, receiving_agency, case=case, client_token=token)
     try:
         with transaction.atomic():
-            return Dossier.objects.create(
-                procedure=procedure,
-                case=case,
-                status=Status.DRAFT,
-                receiving_agency=receiving_agency,
-                competent_agency=service.agency,
-                owner=user,
-                client_token=token,
-                **values,
-            )
+            dossier.save(force_insert=True)
+            return dossier
     except IntegrityError:
         # Two identical posts raced: the other one created it.
         existing = Dossier.objects.filter(owner=user, client_token=token).first()
@@ -272,8 +284,24 @@ def save_draft(dossier: Dossier, raw, *, eform_raw=None, prefixed: bool = True) 
     if dossier.status != Status.DRAFT:
         raise SubmissionError("Hồ sơ đã nộp, không sửa được bản nháp.", status=409)
     result = SaveResult()
-    values, errors = clean_applicant(raw)
-    result.errors.update(errors)
+    values = draft_values(dossier, raw, result.errors, eform_raw=eform_raw, prefixed=prefixed)
+    # One conditional UPDATE: it only applies while the dossier is still a draft (a submit that
+    # commits first wins, and this save answers 409).
+    now = timezone.now()
+    if not Dossier.objects.filter(pk=dossier.pk, status=Status.DRAFT).update(**values, updated_at=now):
+        raise SubmissionError("Hồ sơ đã nộp, không sửa được bản nháp.", status=409)
+    for name, value in values.items():
+        setattr(dossier, name, value)
+    dossier.updated_at = now
+    result.saved = sorted(values)
+    return result
+
+
+def draft_values(dossier: Dossier, raw, errors: dict[str, str], *, eform_raw=None, prefixed: bool = True) -> dict:
+    """The valid values of ``raw`` for ``dossier`` (applicant fields, case, point, e-form answers);
+    the refused ones are added to ``errors``. Nothing is written."""
+    values, applicant_errors = clean_applicant(raw)
+    errors.update(applicant_errors)
     if "case" in raw:
         case_id = raw.get("case")
         if case_id in ("", None):
@@ -281,14 +309,14 @@ def save_draft(dossier: Dossier, raw, *, eform_raw=None, prefixed: bool = True) 
         else:
             case = dossier.procedure.cases.filter(pk=case_id if str(case_id).isdigit() else 0).first()
             if case is None:
-                result.errors["case"] = "Trường hợp không hợp lệ."
+                errors["case"] = "Trường hợp không hợp lệ."
             else:
                 values["case"] = case
     if raw.get("receiving_agency") not in (None, ""):
         ra = str(raw.get("receiving_agency"))
         agency = receiving_points(dossier.procedure).filter(pk=int(ra) if ra.isdigit() else 0).first()
         if agency is None:
-            result.errors["receiving_agency"] = "Nơi tiếp nhận không hợp lệ."
+            errors["receiving_agency"] = "Nơi tiếp nhận không hợp lệ."
         else:
             values["receiving_agency"] = agency
     form = eform_for(dossier.procedure)
@@ -300,22 +328,13 @@ def save_draft(dossier: Dossier, raw, *, eform_raw=None, prefixed: bool = True) 
             key = f"{eforms.FIELD_PREFIX}{name}" if prefixed else name
             present = key in source if hasattr(source, "__contains__") else False
             if name in cleaned.errors:
-                result.errors[f"{eforms.FIELD_PREFIX}{name}"] = cleaned.errors[name]
+                errors[f"{eforms.FIELD_PREFIX}{name}"] = cleaned.errors[name]
             elif name in cleaned.data:
                 form_data[name] = cleaned.data[name]
             elif present or (prefixed and form.schema["properties"][name].get("type") in ("boolean", "array")):
                 form_data.pop(name, None)
         values["form_data"] = form_data
-    # One conditional UPDATE: it only applies while the dossier is still a draft (a submit that
-    # commits first wins, and this save answers 409).
-    now = timezone.now()
-    if not Dossier.objects.filter(pk=dossier.pk, status=Status.DRAFT).update(**values, updated_at=now):
-        raise SubmissionError("Hồ sơ đã nộp, không sửa được bản nháp.", status=409)
-    for name, value in values.items():
-        setattr(dossier, name, value)
-    dossier.updated_at = now
-    result.saved = sorted(values)
-    return result
+    return values
 
 
 # ---------------------------------------------------------------- completeness and submit
@@ -396,32 +415,144 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
             raise SubmissionError("Hồ sơ không ở trạng thái bản nháp.", status=409)
         if contact_unconfirmed(user):
             raise SubmissionError(CONTACT_UNCONFIRMED_MESSAGE, {"contact": CONTACT_UNCONFIRMED_MESSAGE}, status=403)
-        errors = completeness_errors(locked)
-        if errors:
-            raise SubmissionError("Hồ sơ chưa đầy đủ, vui lòng bổ sung các mục được nêu.", errors)
-        version_id = procedure_version_id(locked.procedure)
-        now = timezone.now()
-        # Last statements before commit: the counter row stays locked until then (every other
-        # submission to the agency waits), so only the dossier update and its event follow it.
-        code = allocate_code(locked.receiving_agency, now)
-        transition(
-            locked,
-            "submit",
-            Actor(user, "applicant", agency=locked.receiving_agency, client_address=client_address),
-            at=now,
-            update_fields={
-                "code": code,
-                "submitted_at": now,
-                "procedure_version_id": version_id,
-                "current_agency": locked.receiving_agency,
-            },
-            locked=True,
-        )
+        _submit_draft(locked, user, client_address=client_address)
     for f in locked._meta.concrete_fields:
         setattr(dossier, f.attname, getattr(locked, f.attname))
     dossier._state.fields_cache.update(locked._state.fields_cache)
     dossier._state.adding = False
     return locked
+
+
+def _submit_draft(locked: Dossier, user, *, client_address=None, attachments=None, checked: bool = False) -> None:
+    """Check completeness (unless the caller just did, ``checked``), allocate the code and move
+    the draft to status 1. Inside the caller's transaction, which holds the dossier row (locked,
+    or inserted by this same transaction)."""
+    if not checked:
+        errors = completeness_errors(locked, attachments)
+        if errors:
+            raise SubmissionError(INCOMPLETE_MESSAGE, errors)
+    version_id = procedure_version_id(locked.procedure)
+    now = timezone.now()
+    # Last statements before commit: the counter row stays locked until then (every other
+    # submission to the agency waits), so only the dossier update and its event follow it.
+    code = allocate_code(locked.receiving_agency, now)
+    transition(
+        locked,
+        "submit",
+        Actor(user, "applicant", agency=locked.receiving_agency, client_address=client_address),
+        at=now,
+        update_fields={
+            "code": code,
+            "submitted_at": now,
+            "procedure_version_id": version_id,
+            "current_agency": locked.receiving_agency,
+        },
+        locked=True,
+    )
+
+
+INCOMPLETE_MESSAGE = "Hồ sơ chưa đầy đủ, vui lòng bổ sung các mục được nêu."
+TOKEN_USED_BY_DRAFT_MESSAGE = (
+    "Mã chống gửi trùng (client_token) này đã được dùng cho một bản nháp chưa nộp. "
+    "Hãy nộp bản nháp đó hoặc dùng một mã khác."
+)
+
+
+@dataclass
+class CompleteSubmission:
+    dossier: Dossier
+    attachments: list
+    replayed: bool = False  # a repeated request: the dossier submitted by the first one
+
+
+def submit_complete(
+    user,
+    procedure: Procedure,
+    raw: dict,
+    *,
+    form_data: dict | None = None,
+    files=(),
+    case=None,
+    receiving_agency=None,
+    client_token: str = "",
+    client_address: str | None = None,
+) -> CompleteSubmission:
+    """Create, fill, attach and submit a dossier in one call (kiosks, integrating systems).
+
+    The checks of the step-by-step flow (``_draft_target``, ``draft_values``, ``inspect_upload``,
+    ``completeness_errors``, the "submit" transition), all made before anything is written: a
+    refused request stores nothing. Then one transaction: the dossier, its files (SHA-256 named),
+    the code and status 1 with its event; notices are queued after commit as for any submit.
+    ``raw``: applicant fields; ``form_data``: e-form answers; ``files``: (component id, upload)
+    pairs. A repeated request with the same ``client_token`` returns the dossier the first one
+    submitted (``replayed``) and stores nothing.
+    """
+    from motcua.dossiers.attachments import AttachmentRejected, delete_stored, inspect_upload, prepare_attachment
+
+    # No look-up of ``client_token`` first: the unique constraint on (owner, client_token) refuses
+    # a second dossier at its INSERT, before any file is stored, and the first one is returned.
+    token = (client_token or "")[:64]
+    if contact_unconfirmed(user):
+        raise SubmissionError(CONTACT_UNCONFIRMED_MESSAGE, {"contact": CONTACT_UNCONFIRMED_MESSAGE}, status=403)
+    service, receiving_agency = _draft_target(procedure, case, receiving_agency)
+    dossier = _new_draft(user, procedure, service, receiving_agency, case=case, client_token=token)
+    errors: dict[str, str] = {}
+    values = draft_values(dossier, raw, errors, eform_raw=form_data or {}, prefixed=False)
+    if errors:
+        raise SubmissionError("Một số trường không hợp lệ; hồ sơ chưa được nộp.", errors)
+    for name, value in values.items():
+        setattr(dossier, name, value)
+    allowed = {c.pk for c in component_list(dossier)}
+    checked = []
+    for component_id, upload in files:
+        key = f"component_{component_id}"
+        if component_id not in allowed:
+            errors.setdefault(key, "Thành phần hồ sơ không thuộc thủ tục này.")
+            continue
+        try:
+            checked.append((component_id, upload, inspect_upload(upload)))
+        except AttachmentRejected as exc:
+            errors.setdefault(key, str(exc))
+    if errors:
+        raise SubmissionError("Tệp đính kèm không hợp lệ; hồ sơ chưa được nộp.", errors)
+    errors = completeness_errors(dossier, [Attachment(component_id=cid, is_current=True) for cid, _, _ in checked])
+    if errors:
+        raise SubmissionError(INCOMPLETE_MESSAGE, errors)
+    dossier.is_digitised = bool(checked)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            dossier.save(force_insert=True)  # a concurrent twin with the same client_token fails here
+            versions: dict[int, int] = {}
+            attachments = []
+            for component_id, upload, inspected in checked:
+                versions[component_id] = versions.get(component_id, 0) + 1
+                attachment = prepare_attachment(
+                    dossier, component_id, upload, inspected, version=versions[component_id], user=user
+                )
+                stored.append(attachment.file.name)
+                attachments.append(attachment)
+            Attachment.objects.bulk_create(attachments)
+            _submit_draft(dossier, user, client_address=client_address, attachments=attachments, checked=True)
+    except IntegrityError:
+        delete_stored(stored)
+        existing = (
+            Dossier.objects.filter(owner=user, client_token=token).select_related("procedure").first() if token else None
+        )
+        if existing is None:
+            raise
+        return _replayed(existing)
+    except BaseException:
+        delete_stored(stored)  # the dossier id never committed: nobody else references these files
+        raise
+    return CompleteSubmission(dossier, attachments)
+
+
+def _replayed(existing: Dossier) -> CompleteSubmission:
+    if existing.status == Status.DRAFT or not existing.code:
+        raise SubmissionError(TOKEN_USED_BY_DRAFT_MESSAGE, {"client_token": TOKEN_USED_BY_DRAFT_MESSAGE}, status=409)
+    attachments = list(Attachment.objects.filter(dossier=existing).order_by("component_id", "version"))
+    return CompleteSubmission(existing, attachments, replayed=True)
 
 
 # ---------------------------------------------------------------- supplement and withdrawal
