@@ -33,6 +33,14 @@ def _fresh_catalogue_cache():
     procedure_facts.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no lookups counted (the tests' rate-limit counters live in this process)."""
+    from motcua.dossiers import ratelimit
+
+    ratelimit.reset()
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):

@@ -29,7 +29,7 @@ from motcua.dossiers.submission import (
     supplement_request,
     withdraw,
 )
-from motcua.dossiers.tracking import RATE_LIMIT_MESSAGE, client_ip, find_by_code, public_view, rate_limited
+from motcua.dossiers.tracking import RATE_LIMIT_MESSAGE, client_ip, lookup, rate_limited
 
 router = Router(auth=api_auth)
 
@@ -421,7 +421,7 @@ def track(request, code: str):
     """No login; the applicant's name is masked; rate limited per client address."""
     if rate_limited("track", client_ip(request)):
         return _error(429, RATE_LIMIT_MESSAGE)
-    dossier = find_by_code(code)
-    if dossier is None:
+    found = lookup(code)
+    if found is None:
         return _error(404, "Không tìm thấy hồ sơ có mã này.")
-    return Reply(200, public_view(dossier))
+    return Reply(200, found.view)

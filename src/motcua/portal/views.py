@@ -51,8 +51,7 @@ from motcua.dossiers.tracking import (
     RATE_LIMIT_MESSAGE,
     client_ip,
     dossiers_of_person,
-    find_by_code,
-    public_view,
+    lookup,
     rate_limited,
 )
 from motcua.dossiers.transitions import TRANSITIONS
@@ -477,16 +476,45 @@ def track(request):
     if code:
         if rate_limited("track", client_ip(request)):
             return render(request, "portal/track.html", {**context, "error": _(RATE_LIMIT_MESSAGE)}, status=429)
-        dossier = find_by_code(code)
-        if dossier is None:
+        found = lookup(code, results=True)  # one query (plus one while awaiting payment or a supplement)
+        if found is None:
             context["error"] = _("Không tìm thấy hồ sơ có mã này. Vui lòng kiểm tra lại mã trên giấy tiếp nhận hoặc tin nhắn.")
             return render(request, "portal/track.html", context, status=404)
-        context["view"] = public_view(dossier)
-        context["awaiting_payment"] = dossier.status == Status.PAYMENT_REQUESTED
-        context["payment_request"] = _open_payment(dossier)
-        context["payment_url"] = reverse("payments:dossier", args=[dossier.pk])
-        context["results"] = _returned_results(dossier)
+        context["view"] = found.view
+        context["shown"] = _track_shown(found.view)
+        context["results"] = found.results
+        if found.status == Status.PAYMENT_REQUESTED:
+            context["awaiting_payment"] = True
+            context["payment_request"] = _open_payment(Dossier(pk=found.pk, status=found.status))
+            context["payment_url"] = reverse("payments:dossier", args=[found.pk])
     return render(request, "portal/track.html", context)
+
+
+def _local_text(value, fmt: str) -> str:
+    """What ``{{ value|date:... }}`` shows for "H:i d/m/Y" / "d/m/Y", without the template filter."""
+    return timezone.localtime(value).strftime(fmt) if value else ""
+
+
+def _track_shown(view: dict) -> dict:
+    """Labels translated and dates formatted once in Python: per-event ``{% translate %}`` and
+    ``|date`` tags were most of the tracking page's rendering time."""
+    timeline = []
+    for event in view["timeline"]:
+        local = timezone.localtime(event["at"])
+        timeline.append(
+            {
+                "iso": local.isoformat(),
+                "text": local.strftime("%H:%M %d/%m/%Y"),
+                "action": _(event["action"]),
+                "status": _(event["status"]) if event["status"] else "",
+            }
+        )
+    return {
+        "status": _(view["status_label"]),
+        "submitted": _local_text(view["submitted_at"], "%H:%M %d/%m/%Y"),
+        "appointment": _local_text(view["appointment_at"], "%d/%m/%Y"),
+        "timeline": timeline,
+    }
 
 
 LOOKUP_SESSION = "dossier_lookup"

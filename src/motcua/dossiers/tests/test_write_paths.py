@@ -160,12 +160,14 @@ def test_submit_locks_only_the_dossier_row(complete_draft, citizen):
     assert locks and all(sql.endswith('FOR UPDATE OF "dossiers_dossier"') for sql in locks), locks
 
 
-def test_rate_limit_is_shared_counted_per_window_and_purged(monkeypatch):
-    from motcua.dossiers import tracking
+def test_rate_limit_is_shared_counted_per_window_and_purged(monkeypatch, settings):
+    """The ``database`` store (the default ``memory`` store: dossiers/tests/test_tracking.py)."""
+    from motcua.dossiers import ratelimit, tracking
     from motcua.dossiers.models import RateCounter
 
+    settings.RATE_LIMIT_STORE = "database"
     clock = [1_800_000_010.0]
-    monkeypatch.setattr(tracking.time, "time", lambda: clock[0])
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
     assert [tracking.rate_limited("t", "1.2.3.4", limit=3) for _ in range(5)] == [False, False, False, True, True]
     assert not tracking.rate_limited("other", "1.2.3.4", limit=3)  # scopes count apart
     assert not tracking.rate_limited("t", "5.6.7.8", limit=3)  # and clients
@@ -174,7 +176,7 @@ def test_rate_limit_is_shared_counted_per_window_and_purged(monkeypatch):
     clock[0] += 60  # next window: counting starts again
     assert not tracking.rate_limited("t", "1.2.3.4", limit=3)
     assert RateCounter.objects.get(key="t:1.2.3.4").hits == 1
-    monkeypatch.setattr(tracking, "PURGE_PROBABILITY", 1.0)
+    monkeypatch.setattr(ratelimit, "PURGE_PROBABILITY", 1.0)
     clock[0] += 600
     tracking.rate_limited("t", "9.9.9.9", limit=3)
     assert list(RateCounter.objects.values_list("key", flat=True)) == ["t:9.9.9.9"]  # expired rows purged
