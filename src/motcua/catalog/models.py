@@ -140,6 +140,22 @@ class SearchEntry(models.Model):
         verbose_name_plural = "mục tìm kiếm"
 
 
+class CatalogueVersion(models.Model):
+    """One row (id 1) whose ``token`` changes on every write to procedures or fields.
+
+    Set only by database triggers (migration 0006), so that every way of writing (``save()``,
+    ``update()``, ``bulk_create()``, imports, raw SQL) is seen; never reused, even after a rollback
+    (a sequence on PostgreSQL, random on SQLite). Processes compare it with the version their
+    in-memory search index was built at (``search.py``).
+    """
+
+    token = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "phiên bản danh mục"
+        verbose_name_plural = "phiên bản danh mục"
+
+
 class ProcedureVersion(models.Model):
     """An immutable snapshot of a procedure's content; dossiers reference the one they used."""
 

@@ -1,24 +1,35 @@
 """Accent-insensitive procedure search with typo tolerance, ranking and facets.
 
 Matching works on ``SearchEntry.search_text``: the procedure's folded name, field and code (no
-diacritics, đ→d, lower case) between spaces, in a narrow table kept by database triggers (scanning
-thousands of matches there is several times cheaper than on the wide procedure rows). Every query
-word must start a word of the text.
+diacritics, đ→d, lower case) between spaces, in a narrow table kept by database triggers. Every
+query word must start a word of the text.
+
+**In-process index.** Each process holds an index of the search entries (a few thousand rows):
+for every word of the catalogue, the set of procedures that contain it, as a bitmask (a Python
+int, bit *i* = the procedure of static rank *i*: popularity first, then shorter names, then code).
+A query is then a handful of big-integer ANDs and ORs, whatever the number of matches; counting
+and facets are popcounts. Scanning thousands of matches with ``LIKE`` in the database cost 5-45 ms
+for broad queries ("thu tuc", "dang ky", "cap"); the same work here is well under a millisecond.
+
+The index is only trusted together with the **catalogue version** (``CatalogueVersion.token``),
+which database triggers change on every write to ``catalog_procedure`` or ``catalog_field``
+(``save()``, ``update()``, ``bulk_create()``, raw SQL, imports, deletes; migration 0006). Every
+search reads the token in the same statement that reads its page of results; if the token is not
+the one the index was built at, the index is rebuilt and the search run again. So a change made
+by any process is seen by the next search of every process, and a rolled-back change is undone
+too (tokens are never reused: a sequence on PostgreSQL, random on SQLite).
 
 Phases, so that the common case stays cheap:
 
-1. **Exact**: each word as a word prefix. PostgreSQL: ``search_text LIKE '% word%'`` for words of
-   3+ letters, served by the pg_trgm GIN index ``catalog_searchentry_trgm``; shorter words
-   (``ky``, ``xe``) are checked with ``strpos`` on the rows the index returns, since their
-   trigrams are in nearly every row. SQLite: an FTS5 prefix query on ``catalog_procedure_fts``.
+1. **Exact**: each word as a word prefix (a prefix is the union of the words it starts).
 2. **Typo tolerance**, only when the exact phase finds fewer than ``TYPO_BELOW`` procedures: the
    words that are not words of the catalogue also accept the few most frequent vocabulary words
-   at edit distance 1 (a deletion index kept in memory, rebuilt when the catalogue changes); if
-   that still finds nothing, every word does. Exact words still rank first.
+   at edit distance 1 (a deletion index, SymSpell-style); if that still finds nothing, every word
+   does. Exact words still rank first.
 
-One SQL query per phase: the matches are scored (whole query at the start, then as a phrase, then
-whole words; ties by popularity, then shorter names), cut to the page with LIMIT, counted and
-grouped by field and levels for the facets. Results are light ``Hit`` objects, not model instances.
+Scores: whole query at the start of the text (20), as a phrase (10), each word whole (3) or as a
+prefix (2), a correction (0); ties by the static rank. The page's rows (name, field, levels,
+popularity, online service) are read from the database, with the version, in one query.
 """
 
 from __future__ import annotations
@@ -26,18 +37,14 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Max
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
 from motcua.core.text import fold
 
-from .models import Field, OnlineService, Procedure, SearchEntry, ServiceLevel
+from .models import CatalogueVersion, Field, OnlineService, Procedure, SearchEntry, ServiceLevel
 
 MAX_COUNT = 1000  # counts above this are reported as "more than 1000"
 MAX_PER_PAGE = 100
@@ -45,7 +52,8 @@ MAX_PAGE = 500
 MAX_QUERY_WORDS = 12
 TYPO_BELOW = 3  # fewer exact matches than this: try corrections too
 MAX_CORRECTIONS = 4  # per query word, the most frequent vocabulary words first
-INDEXED_WORD_LENGTH = 3  # shorter words are filtered, not looked up in the trigram index
+PREFIX_CACHE_SIZE = 20000  # prefix -> mask entries kept per index
+FETCH_ATTEMPTS = 3  # rebuilds of the index within one search when the catalogue keeps changing
 
 
 class SearchError(ValueError):
@@ -79,10 +87,11 @@ class Vocabulary:
     """Distinct words of all search texts (with their document frequency) and a one-deletion
     index (SymSpell-style) to find the words within one edit of a mistyped one."""
 
-    def __init__(self, texts):
-        freq: Counter[str] = Counter()
-        for text in texts:
-            freq.update(set(text.split()))
+    def __init__(self, texts=(), freq: Counter[str] | None = None):
+        if freq is None:
+            freq = Counter()
+            for text in texts:
+                freq.update(set(text.split()))
         self.freq = freq
         self.words = set(freq)
         self.sorted = sorted(freq)
@@ -114,44 +123,269 @@ class Vocabulary:
         return found[:limit] if limit else found
 
 
-_vocab_lock = threading.Lock()
-_vocab: Vocabulary | None = None
-_vocab_signature = None
-_vocab_checked = 0.0
-VOCAB_RECHECK_SECONDS = 15
+# --------------------------------------------------------------------------- bitmasks
+
+
+def _mask(ranks) -> int:
+    """The bitmask of the given ranks."""
+    ranks = list(ranks)
+    if len(ranks) < 32:
+        m = 0
+        for r in ranks:
+            m |= 1 << r
+        return m
+    bits = bytearray(max(ranks) // 8 + 1)
+    for r in ranks:
+        bits[r >> 3] |= 1 << (r & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _ranks(mask: int, skip: int = 0, limit: int | None = None) -> list[int]:
+    """The ranks set in ``mask``, lowest first; ``skip`` of them skipped, at most ``limit``."""
+    out: list[int] = []
+    if not mask or limit == 0:
+        return out
+    bits = format(mask, "b")[::-1]
+    i = bits.find("1")
+    while i >= 0:
+        if skip:
+            skip -= 1
+        else:
+            out.append(i)
+            if limit is not None and len(out) >= limit:
+                break
+        i = bits.find("1", i + 1)
+    return out
+
+
+# --------------------------------------------------------------------------- the index
+
+
+class _Tables:
+    entry = SearchEntry._meta.db_table
+    procedure = Procedure._meta.db_table
+    field = Field._meta.db_table
+    service = OnlineService._meta.db_table
+    agency = OnlineService._meta.get_field("agency").related_model._meta.db_table
+    version = CatalogueVersion._meta.db_table
+
+
+def _version_sql() -> str:
+    return f"(SELECT token FROM {_Tables.version} WHERE id = 1)"
+
+
+class SearchIndex:
+    """Bitmask index of the search entries at one catalogue version (``token``); read-only once
+    built, except for its bounded caches of prefix and phrase masks."""
+
+    def __init__(self, token, rows):
+        """``rows``: (procedure id, search text, levels key, field id, popularity, name length,
+        code, is active, field code, field name) of every search entry."""
+        rows = sorted(rows, key=lambda r: (-r[4], r[5], r[6]))  # ORDER BY popularity DESC, name_length, code
+        self.token = token
+        self.size = len(rows)
+        self.ids = [r[0] for r in rows]
+        self.texts = [r[1] for r in rows]
+        self.rank_of = {pid: i for i, pid in enumerate(self.ids)}
+        postings: dict[str, list[int]] = {}
+        fields: dict[int, list[int]] = {}
+        levels: dict[str, list[int]] = {}
+        active = []
+        self.fields: dict[int, tuple[str, str]] = {}
+        for i, (_, text, levels_key, field_id, _pop, _len, _code, is_active, f_code, f_name) in enumerate(rows):
+            for word in set(text.split()):
+                postings.setdefault(word, []).append(i)
+            if field_id is not None:
+                fields.setdefault(field_id, []).append(i)
+                if f_code is not None:
+                    self.fields[field_id] = (f_code, f_name)
+            for level in set((levels_key or "").split()):
+                levels.setdefault(level, []).append(i)
+            if is_active:
+                active.append(i)
+        self.words = {w: _mask(r) for w, r in postings.items()}
+        self.sorted_words = sorted(self.words)
+        self.field_masks = {f: _mask(r) for f, r in fields.items()}
+        self.field_by_code = {code: f for f, (code, _) in self.fields.items()}
+        self.level_masks = {lv: _mask(r) for lv, r in levels.items()}
+        self.active = _mask(active)
+        order = sorted(range(self.size), key=self.texts.__getitem__)
+        self.sorted_texts = [self.texts[i] for i in order]
+        self.sorted_ranks = order
+        self.vocabulary = Vocabulary(freq=Counter({w: len(r) for w, r in postings.items()}))
+        self._prefixes: dict[str, int] = {}
+        self._starts: dict[str, int] = {}
+
+    # words and phrases -> masks
+
+    def whole(self, word: str) -> int:
+        """Entries with ``word`` as a whole word (``LIKE '% word %'``)."""
+        return self.words.get(word, 0)
+
+    def prefix(self, prefix: str) -> int:
+        """Entries with a word starting with ``prefix`` (``LIKE '% prefix%'``)."""
+        mask = self._prefixes.get(prefix)
+        if mask is None:
+            words = self.sorted_words
+            lo = bisect.bisect_left(words, prefix)
+            hi = bisect.bisect_left(words, prefix + "\uffff", lo)
+            mask = 0
+            for word in words[lo:hi]:
+                mask |= self.words[word]
+            if len(self._prefixes) >= PREFIX_CACHE_SIZE:
+                self._prefixes.clear()
+            self._prefixes[prefix] = mask
+        return mask
+
+    def starting(self, text: str) -> int:
+        """Entries whose search text starts with ``text`` (``LIKE 'text%'``)."""
+        mask = self._starts.get(text)
+        if mask is None:
+            lo = bisect.bisect_left(self.sorted_texts, text)
+            hi = bisect.bisect_left(self.sorted_texts, text + "\uffff", lo)
+            mask = _mask(self.sorted_ranks[lo:hi])
+            if len(self._starts) >= PREFIX_CACHE_SIZE:
+                self._starts.clear()
+            self._starts[text] = mask
+        return mask
+
+    def containing(self, text: str, candidates: int) -> int:
+        """The ``candidates`` whose search text contains ``text`` (``LIKE '%text%'``)."""
+        texts = self.texts
+        return _mask(r for r in _ranks(candidates) if text in texts[r])
+
+    def matching(self, tokens: list[Token], base: int) -> int:
+        """Entries of ``base`` where every token (one of its alternatives) starts a word."""
+        mask = base
+        for token in tokens:
+            if not mask:
+                break
+            alternatives = 0
+            for alt in token.alternatives:
+                alternatives |= self.prefix(alt)
+            mask &= alternatives
+        return mask
+
+    def facets(self, matches: int) -> dict:
+        """Counts by field (top 30) and by level over the matches."""
+        fields = []
+        for field_id, fmask in self.field_masks.items():
+            n = (matches & fmask).bit_count()
+            if n and field_id in self.fields:
+                code, name = self.fields[field_id]
+                fields.append({"code": code, "name": name, "count": n})
+        fields.sort(key=lambda f: (-f["count"], f["name"]))
+        levels = []
+        for level, label in Procedure.Level.choices:
+            n = (matches & self.level_masks.get(level, 0)).bit_count()
+            if n:
+                levels.append({"code": level, "name": label, "count": n})
+        return {"fields": fields[:30], "levels": levels}
+
+    def ranked(self, tokens: list[Token], matches: int, offset: int, limit: int) -> list[tuple[int, int]]:
+        """(rank, score) of the page: the matches ordered by score, then static rank.
+
+        The matches are split into groups of equal score with a few mask operations per scoring
+        term (never a loop over the matches), then the page is read off the best groups."""
+        groups = {0: matches}
+        for weight, term in self._terms(tokens, matches):
+            new: dict[int, int] = {}
+            for score, group in groups.items():
+                inside = group & term
+                if inside:
+                    new[score + weight] = new.get(score + weight, 0) | inside
+                outside = group & ~term
+                if outside:
+                    new[score] = new.get(score, 0) | outside
+            groups = new
+        page: list[tuple[int, int]] = []
+        for score in sorted(groups, reverse=True):
+            group = groups[score]
+            if offset:
+                n = group.bit_count()
+                if n <= offset:
+                    offset -= n
+                    continue
+            page += [(r, score) for r in _ranks(group, offset, limit - len(page))]
+            offset = 0
+            if len(page) >= limit:
+                break
+        return page
+
+    def _terms(self, tokens: list[Token], matches: int):
+        """(weight, mask) of the scoring terms; a constant term has the mask ``matches``."""
+        if not tokens:
+            return
+        phrase = " " + " ".join(t.word for t in tokens)
+        exact = {t.word for t in tokens if len(t.alternatives) == 1}
+        yield 20, self.starting(phrase) & matches
+        if len(tokens) == 1:
+            yield 10, (matches if exact else self.prefix(tokens[0].word) & matches)
+        else:
+            candidates = matches & self.prefix(tokens[-1].word)
+            for token in tokens[:-1]:
+                candidates &= self.whole(token.word)
+            yield 10, self.containing(phrase, candidates)
+        for token in tokens:
+            if token.word in exact:
+                yield 2, matches
+                yield 1, self.whole(token.word)
+            else:
+                yield 2, self.prefix(token.word)
+                yield 1, self.whole(token.word)
+
+
+_index_lock = threading.Lock()
+_index: SearchIndex | None = None
+
+
+def _current_token():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_version_sql()}")
+        return cursor.fetchone()[0]
+
+
+def _build_index() -> SearchIndex:
+    """Read every search entry and the catalogue version in one statement (one snapshot)."""
+    global _index
+    sql = (
+        f"SELECT {_version_sql()}, e.procedure_id, e.search_text, e.levels_key, e.field_id, e.popularity,"
+        f" e.name_length, e.code, e.is_active, f.code, f.name"
+        f" FROM {_Tables.entry} e LEFT JOIN {_Tables.field} f ON f.id = e.field_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    token = rows[0][0] if rows else _current_token()
+    index = SearchIndex(token, [row[1:] for row in rows])
+    with _index_lock:
+        _index = index
+    return index
+
+
+def search_index(check: bool = True) -> SearchIndex:
+    """This process's index; with ``check``, verified against the catalogue version first (one
+    query). Searches pass ``check=False``: they verify the version with their page's rows."""
+    index = _index
+    if index is None or (check and _current_token() != index.token):
+        index = _build_index()
+    return index
 
 
 def vocabulary() -> Vocabulary:
-    """The in-process vocabulary, rebuilt when procedures changed (checked every few seconds)."""
-    global _vocab, _vocab_signature, _vocab_checked
-    now = time.monotonic()
-    if _vocab is not None and now - _vocab_checked < VOCAB_RECHECK_SECONDS:
-        return _vocab
-    with _vocab_lock:
-        signature = Procedure.objects.aggregate(n=Count("id"), last=Max("updated_at"))
-        signature = (signature["n"], signature["last"])
-        if _vocab is None or signature != _vocab_signature:
-            _vocab = Vocabulary(Procedure.objects.values_list("search_text", flat=True).iterator(chunk_size=2000))
-            _vocab_signature = signature
-        _vocab_checked = now
-        return _vocab
+    """The spelling vocabulary of the current catalogue."""
+    return search_index().vocabulary
 
 
-def invalidate_vocabulary() -> None:
-    global _vocab
-    _vocab = None
+def invalidate_index() -> None:
+    """Forget this process's index (the next search rebuilds it). Not needed after catalogue
+    changes, which the version token reveals; for tests and tools."""
+    global _index
+    with _index_lock:
+        _index = None
 
 
-@receiver(post_save, sender=Procedure)
-@receiver(post_delete, sender=Procedure)
-def _procedure_changed(**kwargs):
-    invalidate_vocabulary()
-
-
-# --------------------------------------------------------------------------- query building
-#
-# The queries are written in SQL (the same text on PostgreSQL and SQLite but for the match
-# condition): building them with the ORM cost more CPU than running them.
+# --------------------------------------------------------------------------- queries
 
 
 @dataclass
@@ -161,7 +395,7 @@ class Token:
 
 
 def query_words(q: str | None) -> list[str]:
-    """The folded words of a query: only ``[0-9a-z]``, so they are safe in LIKE patterns."""
+    """The folded words of a query (only ``[0-9a-z]``)."""
     return fold(q).split()[:MAX_QUERY_WORDS]
 
 
@@ -172,14 +406,6 @@ def parse_query(q: str | None, typos: bool = True) -> list[Token]:
         return [Token(w, [w]) for w in words]
     vocab = vocabulary()
     return [Token(w, [w, *vocab.corrections(w, MAX_CORRECTIONS)]) for w in words]
-
-
-def _fts_expression(tokens: list[Token]) -> str:
-    parts = []
-    for token in tokens:
-        alts = " OR ".join(f'"{alt}"*' for alt in token.alternatives)
-        parts.append(f"({alts})")
-    return " AND ".join(parts)
 
 
 def _validate(level, service_level, page, per_page):
@@ -193,85 +419,34 @@ def _validate(level, service_level, page, per_page):
         raise SearchError(f"Số kết quả mỗi trang phải từ 1 đến {MAX_PER_PAGE}.")
 
 
-class _Tables:
-    entry = SearchEntry._meta.db_table
-    procedure = Procedure._meta.db_table
-    field = Field._meta.db_table
-    service = OnlineService._meta.db_table
-    agency = OnlineService._meta.get_field("agency").related_model._meta.db_table
-
-
-def _where(filters: dict, tokens: list[Token]) -> tuple[str, list]:
-    """WHERE clause on ``e`` (the search entry) and its parameters."""
-    sql, params = ["e.is_active = %s"], [True]
-    if filters.get("field"):
-        sql.append(f"e.field_id = (SELECT id FROM {_Tables.field} WHERE code = %s)")
-        params.append(filters["field"])
-    if filters.get("level"):
-        sql.append("e.levels_key LIKE %s")
-        params.append(f"% {filters['level']} %")
-    if filters.get("agency") or filters.get("service_level"):
-        sub = [f"SELECT 1 FROM {_Tables.service} s"]
-        if filters.get("agency"):
-            sub.append(f"JOIN {_Tables.agency} a ON a.id = s.agency_id WHERE s.procedure_id = e.procedure_id AND a.code = %s")
-            params.append(filters["agency"])
-        else:
-            sub.append("WHERE s.procedure_id = e.procedure_id")
-        if filters.get("service_level"):
-            sub.append("AND s.service_level = %s")
-            params.append(filters["service_level"])
-        sql.append(f"EXISTS ({' '.join(sub)})")
-    if tokens:
-        if connection.vendor == "sqlite":
-            sql.append("e.procedure_id IN (SELECT rowid FROM catalog_procedure_fts WHERE catalog_procedure_fts MATCH %s)")
-            params.append(_fts_expression(tokens))
-        else:
-            # Words of 3+ letters: LIKE, served by the trigram index. Shorter ones: strpos, checked
-            # on the rows the index returns (their trigrams are in nearly every row).
-            longest = max(len(alt) for t in tokens for alt in t.alternatives)
-            threshold = min(INDEXED_WORD_LENGTH, longest)
-            for token in tokens:
-                alts = []
-                for alt in token.alternatives:
-                    if len(alt) >= threshold:
-                        alts.append("e.search_text LIKE %s")
-                        params.append(f"% {alt}%")
-                    else:
-                        alts.append("strpos(e.search_text, %s) > 0")
-                        params.append(f" {alt}")
-                sql.append(alts[0] if len(alts) == 1 else f"({' OR '.join(alts)})")
-    return " AND ".join(sql), params
-
-
-def _score(tokens: list[Token]) -> tuple[str, list]:
-    """Relevance: whole query at the start (20), as a phrase (10), each word whole (3) or as a
-    prefix (2); corrections found in the typo phase count 0. Terms that every match satisfies
-    (a word without alternatives is a prefix of some word) are constants, not checked per row."""
-    if not tokens:
-        return "0", []
-    phrase = " ".join(t.word for t in tokens)
-    exact = {t.word for t in tokens if len(t.alternatives) == 1}
-    constant, sql, params = 0, ["CASE WHEN e.search_text LIKE %s THEN 20 ELSE 0 END"], [f" {phrase}%"]
-    if len(tokens) == 1 and exact:
-        constant += 10
-    else:
-        sql.append("CASE WHEN e.search_text LIKE %s THEN 10 ELSE 0 END")
-        params.append(f"% {phrase}%")
-    for token in tokens:
-        if token.word in exact:
-            sql.append("CASE WHEN e.search_text LIKE %s THEN 1 ELSE 0 END")
-            params.append(f"% {token.word} %")
-            constant += 2
-        else:
-            sql.append("CASE WHEN e.search_text LIKE %s THEN 3 WHEN e.search_text LIKE %s THEN 2 ELSE 0 END")
-            params += [f"% {token.word} %", f"% {token.word}%"]
-    return " + ".join([str(constant), *sql]), params
-
-
-def _run(sql: str, params: list) -> list[tuple]:
+def _service_procedures(filters: dict) -> set[int]:
+    """Ids of the procedures with an online service of the agency / level filtered on (read live:
+    services are not part of the index)."""
+    sql, params = [f"SELECT DISTINCT s.procedure_id FROM {_Tables.service} s"], []
+    where = []
+    if filters.get("agency"):
+        sql.append(f"JOIN {_Tables.agency} a ON a.id = s.agency_id")
+        where.append("a.code = %s")
+        params.append(filters["agency"])
+    if filters.get("service_level"):
+        where.append("s.service_level = %s")
+        params.append(filters["service_level"])
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        cursor.execute(" ".join(sql) + " WHERE " + " AND ".join(where), params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _base(index: SearchIndex, filters: dict, services: set[int] | None) -> int:
+    """The active entries that pass the filters."""
+    mask = index.active
+    if filters.get("field"):
+        field_id = index.field_by_code.get(filters["field"])
+        mask &= index.field_masks.get(field_id, 0) if field_id is not None else 0
+    if filters.get("level"):
+        mask &= index.level_masks.get(filters["level"], 0)
+    if services is not None:
+        mask &= _mask(index.rank_of[pid] for pid in services if pid in index.rank_of)
+    return mask
 
 
 @dataclass(slots=True)
@@ -298,104 +473,36 @@ class Hit:
         return f"/thu-tuc/{self.code}"
 
 
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _facet_sql() -> str:
-    """A scalar subquery over the matches ``m``: [[field code, field name, levels key, count]…].
-
-    Grouping by the levels key too (a few distinct values) costs nothing per row; the counts per
-    level are summed in Python."""
-    items = "f2.code, f2.name, g.levels_key, g.n"
-    agg = f"json_group_array(json_array({items}))" if connection.vendor == "sqlite" else f"json_agg(json_build_array({items}))"
-    return (
-        f"(SELECT {agg} FROM (SELECT field_id, levels_key, COUNT(*) AS n FROM m GROUP BY field_id, levels_key) g"
-        f" LEFT JOIN {_Tables.field} f2 ON f2.id = g.field_id)"
+def _fetch(ids: list[int], online: bool) -> tuple[object, dict[int, tuple]]:
+    """The catalogue version and the rows of the procedures ``ids``, in one query."""
+    if connection.vendor == "postgresql":
+        match, params = "p.id = ANY(%s)", [ids]
+    elif ids:
+        match, params = f"p.id IN ({', '.join(['%s'] * len(ids))})", list(ids)
+    else:
+        match, params = "1 = 0", []
+    has_online = (
+        f"EXISTS (SELECT 1 FROM {_Tables.service} s WHERE s.procedure_id = p.id AND s.service_level IN ('partial', 'full'))"
+        if online
+        else "FALSE"
     )
-
-
-def _facets_from(rows) -> dict:
-    by_field: dict[str, dict] = {}
-    by_level: Counter[str] = Counter()
-    for code, name, levels_key, n in rows or []:
-        if code:
-            entry = by_field.setdefault(code, {"code": code, "name": name, "count": 0})
-            entry["count"] += n
-        for level in (levels_key or "").split():
-            by_level[level] += n
-    fields = sorted(by_field.values(), key=lambda f: (-f["count"], f["name"]))[:30]
-    return {
-        "fields": fields,
-        "levels": [{"code": lv, "name": label, "count": by_level[lv]} for lv, label in Procedure.Level.choices if by_level[lv]],
-    }
-
-
-def _page(filters: dict, tokens: list[Token], offset: int, limit: int, *, full: bool = True, with_facets: bool = False):
-    """One ranked page, in one query: the matches ``m`` are found and scored once, then cut to the
-    page (only its rows are joined to the wide tables and get the "online" lookup) and, with
-    ``full``, counted and with ``with_facets`` grouped by field and level.
-
-    Returns (procedures, total or None, facets or None); None when the page is empty.
-    """
-    where, where_params = _where(filters, tokens)
-    score, score_params = _score(tokens)
-    extra, extra_params = [], []
-    if full:
-        extra.append(f"EXISTS (SELECT 1 FROM {_Tables.service} s WHERE s.procedure_id = r.procedure_id AND s.service_level IN (%s, %s))")
-        extra_params += ["partial", "full"]
-        extra.append("(SELECT COUNT(*) FROM m)")
-    if with_facets:
-        extra.append(_facet_sql())
     sql = (
-        f"WITH m AS (SELECT e.procedure_id, e.field_id, e.levels_key, e.popularity, e.name_length, e.code, {score} AS score"
-        f" FROM {_Tables.entry} e WHERE {where})"
-        f" SELECT r.procedure_id, p.code, p.name, p.field_id, p.levels, p.popularity, f.code, f.name, r.score"
-        f"{''.join(', ' + x for x in extra)}"
-        f" FROM (SELECT * FROM m ORDER BY score DESC, popularity DESC, name_length, code LIMIT %s OFFSET %s) r"
-        f" JOIN {_Tables.procedure} p ON p.id = r.procedure_id LEFT JOIN {_Tables.field} f ON f.id = p.field_id"
-        f" ORDER BY r.score DESC, r.popularity DESC, r.name_length, r.code"
+        f"SELECT {_version_sql()}, p.id, p.code, p.name, p.field_id, p.levels, p.popularity, f.code, f.name, {has_online}"
+        f" FROM (SELECT 1 AS one) x LEFT JOIN {_Tables.procedure} p ON {match}"
+        f" LEFT JOIN {_Tables.field} f ON f.id = p.field_id"
     )
-    rows = _run(sql, score_params + where_params + extra_params + [limit, offset])
-    results = [
-        Hit(
-            id=row[0],
-            code=row[1],
-            name=row[2],
-            field_id=row[3],
-            field=FieldRef(row[6], row[7]) if row[3] is not None else None,
-            levels=(json.loads(row[4]) if isinstance(row[4], str) else row[4]) or [],
-            popularity=row[5],
-            score=row[8],
-            online=bool(row[9]) if full else False,
-        )
-        for row in rows
-    ]
-    if not rows:
-        return results, None, None
-    total = rows[0][10] if full else None
-    found = _facets_from(_json(rows[0][11])) if with_facets else None
-    return results, total, found
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return rows[0][0], {row[1]: row[1:] for row in rows if row[1] is not None}
 
 
-def _count(filters: dict, tokens: list[Token]) -> int:
-    where, params = _where(filters, tokens)
-    return _run(f"SELECT COUNT(*) FROM {_Tables.entry} e WHERE {where}", params)[0][0]
-
-
-def facets(filters: dict, tokens: list[Token]) -> dict:
-    """Counts by field (top 30) and by level over all matches (when the page itself is empty)."""
-    where, params = _where(filters, tokens)
-    sql = f"WITH m AS (SELECT e.field_id, e.levels_key FROM {_Tables.entry} e WHERE {where}) SELECT {_facet_sql()}"
-    return _facets_from(_json(_run(sql, params)[0][0]))
-
-
-def _typo_stages(q) -> tuple[list[Token] | None, list[Token] | None]:
+def _typo_stages(index: SearchIndex, q) -> tuple[list[Token] | None, list[Token] | None]:
     """Token lists to try after the exact phase: (1) only the words that are not words of the
     catalogue get corrections; (2) every word does (a typo can make another real word), tried only
     while nothing at all was found, since alternatives of common words match widely."""
     words = query_words(q)
-    vocab = vocabulary()
+    vocab = index.vocabulary
     corrections = {w: vocab.corrections(w, MAX_CORRECTIONS) for w in words}
     first = [Token(w, [w, *corrections[w]] if w not in vocab.words else [w]) for w in words]
     second = [Token(w, [w, *corrections[w]]) for w in words]
@@ -404,29 +511,51 @@ def _typo_stages(q) -> tuple[list[Token] | None, list[Token] | None]:
     return (first if changed_first else None), (second if changed_second else None)
 
 
-def _search(q, filters: dict, offset: int, limit: int, *, full: bool = True, with_facets: bool = False):
-    """(results, total, facets, tokens matched): the exact phase, then typo tolerance when it finds
-    fewer than TYPO_BELOW procedures. Without ``full`` (suggestions), total is a lower bound."""
-
-    def run(tokens):
-        results, total, found = _page(filters, tokens, offset, limit, full=full, with_facets=with_facets)
-        if total is None:
-            total = len(results) if not full or not offset else _count(filters, tokens)
-        return results, total, found
-
+def _match(index: SearchIndex, q, base: int) -> tuple[list[Token], int]:
+    """(tokens, matches): the exact phase, then typo tolerance when it finds fewer than TYPO_BELOW."""
     tokens = parse_query(q, typos=False)
-    results, total, found = run(tokens)
-    if tokens and total < TYPO_BELOW:
-        first, second = _typo_stages(q)
-        if first and total < TYPO_BELOW:
-            results, total, found = run(first)
-            tokens = first
-        if second and total == 0:
-            results, total, found = run(second)
-            tokens = second
-    if with_facets and found is None:
-        found = facets(filters, tokens) if total else {"fields": [], "levels": []}
-    return results, total, found, tokens
+    matches = index.matching(tokens, base)
+    if tokens and matches.bit_count() < TYPO_BELOW:
+        first, second = _typo_stages(index, q)
+        if first:
+            tokens, matches = first, index.matching(first, base)
+        if second and not matches:
+            tokens, matches = second, index.matching(second, base)
+    return tokens, matches
+
+
+def _search(q, filters: dict, offset: int, limit: int, *, full: bool = True, with_facets: bool = False):
+    """(results, total, facets or None, tokens matched)."""
+    services = _service_procedures(filters) if filters.get("agency") or filters.get("service_level") else None
+    index = search_index(check=False)
+    for attempt in range(FETCH_ATTEMPTS):
+        tokens, matches = _match(index, q, _base(index, filters, services))
+        page = index.ranked(tokens, matches, offset, limit)
+        token, rows = _fetch([index.ids[r] for r, _ in page], online=full)
+        if token == index.token or attempt == FETCH_ATTEMPTS - 1:
+            break
+        index = _build_index()  # the catalogue changed since the index was built
+    results = []
+    for rank, score in page:
+        row = rows.get(index.ids[rank])
+        if row is None:  # deleted meanwhile (only when the catalogue keeps changing)
+            continue
+        pid, code, name, field_id, levels, popularity, f_code, f_name, online = row
+        results.append(
+            Hit(
+                id=pid,
+                code=code,
+                name=name,
+                field_id=field_id,
+                field=FieldRef(f_code, f_name) if field_id is not None else None,
+                levels=(json.loads(levels) if isinstance(levels, str) else levels) or [],
+                popularity=popularity,
+                score=score,
+                online=bool(online),
+            )
+        )
+    found = index.facets(matches) if with_facets else None
+    return results, matches.bit_count(), found, tokens
 
 
 def search_procedures(q=None, field=None, level=None, agency=None, service_level=None, page=1, per_page=20, with_facets=True):
