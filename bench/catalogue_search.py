@@ -2,6 +2,11 @@
 NFD, one typo, word prefixes), in process and over HTTP (API, page, suggestions).
 Target: p95 <= 15 ms over HTTP.
 
+Search runs on an in-process index checked against the catalogue version (catalog/search.py):
+the first row times searches right after a catalogue change (each rebuilds the index); the other
+passes use their own queries, so that none is served by masks an earlier pass cached; the
+"again" row repeats a pass (the steady state of popular queries).
+
 Data: the national code list and the 610 national records from ../shared/data, then synthetic
 variants ("… (thực hiện tại cấp tỉnh)", codes ``8.xxxxxx``) until there are BENCH_CATALOGUE_SIZE
 procedures. Kept in the benchmark database between runs.
@@ -63,11 +68,11 @@ def typo(word: str, rnd: random.Random) -> str:
     return word[:i] + word[i] + word[i:]  # double
 
 
-def make_queries(n: int) -> list[str]:
+def make_queries(n: int, seed: int = 20261122) -> list[str]:
     from motcua.catalog.models import Procedure
     from motcua.core.text import fold
 
-    rnd = random.Random(20261122)
+    rnd = random.Random(seed)
     names = list(Procedure.objects.exclude(code__startswith="8.").order_by("-popularity").values_list("name", flat=True)[:1500])
     queries = []
     for i in range(n):
@@ -122,20 +127,41 @@ def timed_with_cpu(operation: str, func, n: int):
     return row
 
 
+def touch_catalogue() -> None:
+    """A write to the catalogue that changes nothing visible (one procedure's popularity set to
+    itself): the catalogue version changes, so every process rebuilds its search index."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_procedure SET popularity = popularity WHERE id = (SELECT MIN(id) FROM catalog_procedure)")
+
+
 def main() -> None:
     setup_django()
     from django.db import connection
 
-    from motcua.catalog.search import search_procedures, suggest_procedures, vocabulary
+    from motcua.catalog.search import search_index, search_procedures, suggest_procedures
 
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL; figures are for", connection.vendor)
     total = ensure_data()
-    queries = make_queries(QUERIES)
-    vocabulary()  # build the spelling vocabulary before timing
-    rows = [
+    # Each pass its own queries (other seeds), so that no pass is served by the index caches
+    # (prefix and phrase masks) that an earlier pass over the same queries filled.
+    queries, http_queries, one_client_queries, warmup_queries = (
+        make_queries(QUERIES, seed) for seed in (20261122, 20261123, 20261124, 20261125)
+    )
+
+    def rebuild(i):
+        touch_catalogue()
+        search_procedures(queries[i])
+
+    rows = [timed_with_cpu("search after a catalogue change (index rebuilt)", rebuild, 10)]
+    touch_catalogue()
+    search_index()  # built at the current version, caches empty
+    rows += [
         timed_with_cpu("search_procedures (in process, with facets)", lambda i: search_procedures(queries[i % len(queries)]), len(queries)),
         timed_with_cpu("suggest_procedures (in process)", lambda i: suggest_procedures(queries[i % len(queries)]), len(queries)),
+        timed_with_cpu("search_procedures again, same queries (in process)", lambda i: search_procedures(queries[i % len(queries)]), len(queries)),
     ]
     cpu_lines = [
         f"  {row.operation}: CPU per call {row.extra['cpu_ms']:.2f} ms in Python"
@@ -143,19 +169,28 @@ def main() -> None:
         for row in rows
     ]
     load_before = os.getloadavg()
-    api = [f"/api/v1/procedures?{urlencode({'q': q})}" for q in queries]
+    api = [f"/api/v1/procedures?{urlencode({'q': q})}" for q in http_queries]
+    api_one = [f"/api/v1/procedures?{urlencode({'q': q})}" for q in one_client_queries]
     page = [f"/thu-tuc?{urlencode({'q': q})}" for q in queries]
     suggest = [f"/thu-tuc/goi-y?{urlencode({'q': q})}" for q in queries]
+    warmup = [f"/api/v1/procedures?{urlencode({'q': q})}" for q in warmup_queries[:200]]
+    warmup += [f"/thu-tuc/goi-y?{urlencode({'q': q})}" for q in warmup_queries[200:400]]
+    warmup += [f"/thu-tuc?{urlencode({'q': q})}" for q in warmup_queries[400:500]]
     with serve() as base:
-        http_load("warm-up", base, api[:200] + suggest[:200], concurrency=4)
+        http_load("warm-up (other queries)", base, warmup, concurrency=4)
         rows.append(http_load("GET /api/v1/procedures?q= (4 clients)", base, api, concurrency=4))
         rows.append(http_load("GET /thu-tuc?q= page (4 clients)", base, page, concurrency=4))
         rows.append(http_load("GET /thu-tuc/goi-y?q= htmx (4 clients)", base, suggest, concurrency=4))
-        rows.append(http_load("GET /api/v1/procedures?q= (1 client)", base, api, concurrency=1))
+        rows.append(http_load("GET /api/v1/procedures?q= (1 client)", base, api_one, concurrency=1))
+        rows.append(http_load("GET /api/v1/procedures?q= again (4 clients)", base, api, concurrency=4))
     report(
         "catalogue_search",
         rows,
-        note=f"{total:,} procedures, {len(queries)} queries, {connection.vendor}; target p95 <= 15 ms over HTTP",
+        note=(
+            f"{total:,} procedures, {len(queries)} queries per pass, {connection.vendor}; target p95 <= 15 ms over HTTP."
+            " Each pass has its own queries (no pass reuses another's prefix/phrase masks) but 'again', which repeats"
+            " the 4-client API pass; the 'catalogue change' row includes rebuilding the index"
+        ),
     )
     print("\n".join(cpu_lines))
     print(f"  load average (1 min) before/after the HTTP runs: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

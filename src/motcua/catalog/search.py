@@ -215,6 +215,7 @@ class SearchIndex:
         self.vocabulary = Vocabulary(freq=Counter({w: len(r) for w, r in postings.items()}))
         self._prefixes: dict[str, int] = {}
         self._starts: dict[str, int] = {}
+        self._phrases: dict[str, int] = {}
 
     # words and phrases -> masks
 
@@ -250,9 +251,18 @@ class SearchIndex:
         return mask
 
     def containing(self, text: str, candidates: int) -> int:
-        """The ``candidates`` whose search text contains ``text`` (``LIKE '%text%'``)."""
-        texts = self.texts
-        return _mask(r for r in _ranks(candidates) if text in texts[r])
+        """The ``candidates`` whose search text contains ``text`` (``LIKE '%text%'``).
+
+        ``candidates`` must hold every entry that can contain ``text`` (filters aside): the
+        result, for all entries, is kept per phrase, and cut to the caller's matches by the caller."""
+        mask = self._phrases.get(text)
+        if mask is None:
+            texts = self.texts
+            mask = _mask(r for r in _ranks(candidates) if text in texts[r])
+            if len(self._phrases) >= PREFIX_CACHE_SIZE:
+                self._phrases.clear()
+            self._phrases[text] = mask
+        return mask
 
     def matching(self, tokens: list[Token], base: int) -> int:
         """Entries of ``base`` where every token (one of its alternatives) starts a word."""
@@ -322,10 +332,12 @@ class SearchIndex:
         if len(tokens) == 1:
             yield 10, (matches if exact else self.prefix(tokens[0].word) & matches)
         else:
-            candidates = matches & self.prefix(tokens[-1].word)
+            # Every entry that can contain the phrase (not only the matches, so that the phrase's
+            # mask can be kept for other queries and filters): its words whole, the last as a prefix.
+            candidates = self.prefix(tokens[-1].word)
             for token in tokens[:-1]:
                 candidates &= self.whole(token.word)
-            yield 10, self.containing(phrase, candidates)
+            yield 10, self.containing(phrase, candidates) & matches
         for token in tokens:
             if token.word in exact:
                 yield 2, matches

@@ -100,3 +100,56 @@ def test_postgres_has_trigram_index_and_uses_it():
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute("EXPLAIN SELECT procedure_id FROM catalog_searchentry WHERE search_text LIKE '% khai%'")
         assert "catalog_searchentry_trgm" in "\n".join(row[0] for row in cur.fetchall())
+
+
+@pytest.mark.django_db
+def test_index_follows_every_catalogue_change_and_rollback():
+    """The in-process index is rebuilt whenever the catalogue version token changed, whoever
+    changed it: raw SQL here stands for another process (no Python signal is involved)."""
+    from django.db import transaction
+
+    from motcua.catalog import search
+
+    field = Field.objects.create(code="ho-tich", name="Hộ tịch")
+    p = Procedure.objects.create(code="9.000020", name="Đăng ký khai sinh", field=field, popularity=5)
+    assert [h.code for h in services.search_procedures("khai sinh")[0]] == ["9.000020"]
+    built = search.search_index(check=False)
+    with connection.cursor() as cur:
+        cur.execute("UPDATE catalog_procedure SET name = %s, search_text = %s WHERE id = %s", ["Đăng ký kết hôn", " dang ky ket hon", p.id])
+    with CaptureQueriesContext(connection) as queries:
+        assert services.search_procedures("khai sinh")[1] == 0
+    assert len(queries) == 3  # stale page, rebuild, page again
+    assert search.search_index(check=False) is not built
+    assert [h.name for h in services.search_procedures("ket hon")[0]] == ["Đăng ký kết hôn"]
+    # Field names shown in the facets follow renames (the version covers catalog_field too).
+    with connection.cursor() as cur:
+        cur.execute("UPDATE catalog_field SET name = %s WHERE id = %s", ["Hộ tịch (mới)", field.id])
+    assert services.search_procedures("ket hon")[2]["fields"] == [{"code": "ho-tich", "name": "Hộ tịch (mới)", "count": 1}]
+    # A change rolled back after a search saw it: the index built on it is not kept.
+    with transaction.atomic():
+        Procedure.objects.create(code="9.000021", name="Đăng ký kết hôn lưu động")
+        assert services.search_procedures("ket hon")[1] == 2
+        transaction.set_rollback(True)
+    assert [h.code for h in services.search_procedures("ket hon")[0]] == ["9.000020"]
+    # Deletes, and bulk writes that skip save().
+    Procedure.objects.filter(pk=p.pk).delete()
+    assert services.search_procedures("ket hon")[1] == 0
+    Procedure.objects.bulk_create([Procedure(code="9.000022", name="Đăng ký kết hôn", search_text=" dang ky ket hon")])
+    assert [h.code for h in services.suggest_procedures("ket hon")] == ["9.000022"]
+
+
+@pytest.mark.django_db
+def test_online_flag_and_service_filters_are_read_live():
+    from motcua.catalog.models import OnlineService
+    from motcua.organisations.models import Agency
+
+    agency = Agency.objects.create(code="000.00.01.H31", name="UBND phường Hồng Bàng", kind="commune_committee", level="commune")
+    p = Procedure.objects.create(code="9.000030", name="Đăng ký khai sinh")
+    Procedure.objects.create(code="9.000031", name="Đăng ký khai sinh lưu động")
+    assert [h.online for h in services.search_procedures("khai sinh")[0]] == [False, False]
+    OnlineService.objects.create(procedure=p, agency=agency, service_level="full")
+    results, total, _ = services.search_procedures("khai sinh")
+    assert [(h.code, h.online) for h in results] == [("9.000030", True), ("9.000031", False)]
+    assert [h.code for h in services.search_procedures("khai sinh", service_level="full")[0]] == ["9.000030"]
+    assert [h.code for h in services.search_procedures("khai sinh", agency="000.00.01.H31")[0]] == ["9.000030"]
+    assert services.search_procedures("khai sinh", agency="000.00.01.H31", service_level="partial")[1] == 0
