@@ -33,10 +33,16 @@ def generate(n: int):
     procedure, _ = Procedure.objects.get_or_create(code="BENCH.PAY", defaults={"name": "Thủ tục thử tải thanh toán"})
     stamp = timezone.now()
     run = stamp.strftime("%H%M%S%f")
+    hour = timezone.timedelta(hours=1)
+    # As transition() leaves a dossier asked to pay: received, appointment set, paused since the
+    # request (so payment_received resumes the clock and moves the appointment), with a phone
+    # number (so the applicant is notified).
     dossiers = Dossier.objects.bulk_create(
         Dossier(code=f"BENCHPAY-{run}-{i}", procedure=procedure, status=Status.PAYMENT_REQUESTED,
-                paused_from_status=Status.PROCESSING, channel=2, receiving_agency=agency, competent_agency=agency,
-                applicant_name="Người thử tải", submitted_at=stamp)
+                paused_from_status=Status.PROCESSING, paused_at=stamp - hour, channel=2, receiving_agency=agency,
+                competent_agency=agency, current_agency=agency, applicant_name="Người thử tải",
+                applicant_phone="0912345678", submitted_at=stamp - 3 * hour, received_at=stamp - 2 * hour,
+                appointment_at=stamp + 72 * hour)
         for i in range(n)
     )
     requests = PaymentRequest.objects.bulk_create(PaymentRequest(dossier=d, amount=50000) for d in dossiers)

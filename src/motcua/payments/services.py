@@ -1,24 +1,26 @@
 """Business rules of payments: requesting a fee on a dossier, paying it through a gateway,
 verifying every callback, reconciling with the gateways, bank transfers, refunds, expiry.
 
-``mark_paid`` is the one place a payment becomes paid: it locks the payment row, checks amount,
-currency and state against our own record, stores the gateway's transaction id (unique in the
-database) and, once the request is settled, moves the dossier on with ``payment_received``.
+``mark_paid`` is the one place a payment becomes paid: a conditional update (state, amount and
+currency as in our own record) is the idempotency gate, the gateway's transaction id is unique in
+the database, and once the request is settled the dossier moves on with ``payment_received``.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import json
 import logging
 import re
 import secrets
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from motcua.catalog.models import Procedure
 from motcua.dossiers.models import Dossier, Status
 from motcua.dossiers.services import Actor, TransitionNotAllowed
 from motcua.dossiers.services import transition as dossier_transition
@@ -119,71 +121,205 @@ def mark_paid(payment: Payment, txn_id: str, amount: int, currency: str, *, sour
     Idempotent: the same transaction id again returns ``created=False`` and changes nothing.
     Raises :class:`CallbackRejected` (amount/currency mismatch, a different transaction for an
     already paid payment, a transaction id already used by another payment, a state that cannot
-    become paid). The row lock serialises concurrent callbacks for one payment; the unique
-    transaction id guards across payments.
+    become paid).
+    """
+    result = _mark_paid({"id": payment.pk}, txn_id, amount, currency, source=source, actor=actor, raw=raw,
+                        note=note)
+    _refresh(payment, result.payment)
+    return result
+
+
+def _mark_paid(key: dict, txn_id: str, amount: int, currency: str, *, source: str, actor=None,
+               raw: dict | None = None, note: str = "", log: dict | None = None,
+               amount_first: bool = False) -> MarkPaidResult:
+    """Mark the payment found by ``key`` (``id``, or ``reference`` and ``gateway``) paid.
+
+    On PostgreSQL the idempotency gate is one conditional UPDATE (state still a source of the
+    "confirm" edge, our amount and currency) which, in the same statement, records the
+    transition, settles the request and writes ``log`` (the accepted callback); concurrent
+    callbacks queue on the row lock and find the state changed. Only a refused gate reads the
+    row, to say why. Elsewhere (SQLite in development): lock, check, save.
     """
     if not txn_id:
         raise CallbackRejected("missing_fields", "transaction id")
+    amount = int(amount)
     try:
         with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            if locked.state in (PaymentState.PAID, PaymentState.REFUNDED):
-                if locked.gateway_transaction_id == txn_id:
-                    _refresh(payment, locked)
-                    return MarkPaidResult(locked, created=False)
-                raise CallbackRejected("already_confirmed", f"đã thanh toán bằng giao dịch {locked.gateway_transaction_id}")
-            if int(amount) != locked.amount:
-                raise CallbackRejected("amount_mismatch", f"nhận {amount}, phải là {locked.amount}")
-            if currency != locked.currency:
-                raise CallbackRejected("currency_mismatch", f"nhận {currency}, phải là {locked.currency}")
-            if not PaymentStateMachine.can(locked, "confirm"):
-                raise CallbackRejected("invalid_state", f"trạng thái {locked.state}")
-            # A transaction id already used by another payment violates the unique constraint:
-            # the whole transaction rolls back and the callback is refused below.
-            PaymentStateMachine.apply(
-                locked, "confirm", actor=actor, source=source, note=note,
-                update_fields={"gateway_transaction_id": txn_id,
-                               "raw_callbacks": [*locked.raw_callbacks, *([raw] if raw else [])]},
-            )
-            _settle(locked)
+            if transaction.get_connection().vendor == "postgresql":
+                payment, created, settled = _confirm_in_one_statement(
+                    key, txn_id, amount, currency, source=source, actor=actor, raw=raw, note=note, log=log,
+                    amount_first=amount_first)
+            else:
+                payment, created, settled = _confirm_locked(key, txn_id, amount, currency, source=source,
+                                                            actor=actor, raw=raw, note=note,
+                                                            amount_first=amount_first)
+                if created and log:
+                    GatewayCallbackLog.objects.create(**log)
+            if not created:
+                return MarkPaidResult(payment, created=False)  # the same transaction again
+            _settle(payment, settled)
     except IntegrityError:
+        # A transaction id already used by another payment violates the unique constraint: the
+        # whole transaction rolled back.
         raise CallbackRejected("transaction_reused", txn_id) from None
-    _refresh(payment, locked)
-    return MarkPaidResult(locked, created=True)
+    return MarkPaidResult(payment, created=True)
+
+
+def _explain(row: Payment | None, txn_id: str, amount: int, currency: str, *, amount_first: bool,
+             key: dict) -> Payment:
+    """Why a payment cannot be confirmed: raise the reason, or return the row when it is already
+    paid by this very transaction (idempotent repeat) or may still be confirmed (raced)."""
+    if row is None:
+        raise CallbackRejected("unknown_order", str(key.get("reference", key.get("id", ""))))
+
+    def check_amount():
+        if amount != row.amount:
+            raise CallbackRejected("amount_mismatch", f"nhận {amount}, phải là {row.amount}")
+        if currency != row.currency:
+            raise CallbackRejected("currency_mismatch", f"nhận {currency}, phải là {row.currency}")
+
+    if amount_first:
+        check_amount()
+    if row.state in (PaymentState.PAID, PaymentState.REFUNDED):
+        if row.gateway_transaction_id == txn_id:
+            return row
+        raise CallbackRejected("already_confirmed", f"đã thanh toán bằng giao dịch {row.gateway_transaction_id}")
+    check_amount()
+    if not PaymentStateMachine.can(row, "confirm"):
+        raise CallbackRejected("invalid_state", f"trạng thái {row.state}")
+    return row
+
+
+def _confirm_locked(key, txn_id, amount, currency, *, source, actor, raw, note, amount_first):
+    """Portable path: lock the row, check, save. Returns (payment, created, request settled)."""
+    locked = Payment.objects.select_for_update().filter(**key).first()
+    row = _explain(locked, txn_id, amount, currency, amount_first=amount_first, key=key)
+    if row.state in (PaymentState.PAID, PaymentState.REFUNDED):
+        return row, False, False
+    PaymentStateMachine.apply(
+        locked, "confirm", actor=actor, source=source, note=note,
+        update_fields={"gateway_transaction_id": txn_id,
+                       "raw_callbacks": [*locked.raw_callbacks, *([raw] if raw else [])]},
+    )
+    settled = PaymentRequest.objects.filter(pk=locked.request_id, settled_at__isnull=True).update(
+        settled_at=locked.paid_at
+    )
+    return locked, True, bool(settled)
+
+
+# Columns of a payment read back from the gate (raw_callbacks is left deferred: never needed here).
+_PAYMENT_COLUMNS = [f.column for f in Payment._meta.concrete_fields if f.name != "raw_callbacks"]
+
+
+def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, raw, note, log, amount_first):
+    """PostgreSQL: the conditional UPDATE as the gate, with the transition, the settlement of the
+    request and the callback log in the same statement. Returns like :func:`_confirm_locked`."""
+    sources, target = PaymentStateMachine.EDGES["confirm"]
+    stamp_column = PaymentStateMachine.TIMESTAMPS[target]
+    at = timezone.now()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    where = " AND ".join(f"{column} = %({column})s" for column in key)
+    cols = ", ".join(_PAYMENT_COLUMNS)
+    logged = ""
+    params = {**key, "to_state": str(target), "at": at, "txn": txn_id, "raw": json.dumps([raw] if raw else []),
+              "amount": amount, "currency": currency, "actor": actor_id, "source": source, "note": note}
+    if log:
+        logged = (
+            ", logged AS (INSERT INTO payments_gatewaycallbacklog "
+            "(gateway, source, reference, params, verdict, reason, detail, remote_addr, at) "
+            "SELECT %(log_gateway)s, %(log_source)s, %(log_reference)s, %(log_params)s::jsonb, %(log_verdict)s, "
+            "%(log_reason)s, %(log_detail)s, %(log_remote_addr)s::inet, %(at)s FROM paid)"
+        )
+        params.update({f"log_{k}": v for k, v in log.items()})
+        params["log_params"] = json.dumps(log["params"])
+    sql = (
+        f"WITH paid AS (UPDATE payments_payment SET state = %(to_state)s, {stamp_column} = %(at)s, "
+        "gateway_transaction_id = %(txn)s, raw_callbacks = raw_callbacks || %(raw)s::jsonb "
+        f"WHERE {where} AND state = %(from_state)s AND amount = %(amount)s AND currency = %(currency)s "
+        f"RETURNING {cols}), "
+        "history AS (INSERT INTO payments_paymenttransition (payment_id, event, from_state, to_state, at, actor_id, "
+        "source, note) SELECT id, 'confirm', %(from_state)s, %(to_state)s, %(at)s, %(actor)s, %(source)s, %(note)s "
+        "FROM paid), "
+        "settled AS (UPDATE payments_paymentrequest r SET settled_at = %(at)s FROM paid "
+        f"WHERE r.id = paid.request_id AND r.settled_at IS NULL RETURNING r.id){logged} "
+        f"SELECT {cols}, EXISTS (SELECT 1 FROM settled) FROM paid"
+    )
+    from_state = PaymentState.PENDING  # the usual case; a refused gate tells the actual state
+    with transaction.get_connection().cursor() as cursor:
+        for _ in range(len(sources) + 1):
+            cursor.execute(sql, {**params, "from_state": str(from_state)})
+            row = cursor.fetchone()
+            if row is not None:
+                payment = Payment.from_db(cursor.db.alias, [f.attname for f in Payment._meta.concrete_fields
+                                                            if f.name != "raw_callbacks"], row[:-1])
+                return payment, True, row[-1]
+            current = Payment.objects.filter(**key).defer("raw_callbacks").first()
+            current = _explain(current, txn_id, amount, currency, amount_first=amount_first, key=key)
+            if current.state in (PaymentState.PAID, PaymentState.REFUNDED):
+                return current, False, False
+            from_state = current.state  # changed meanwhile (e.g. expired): try from that state
+    raise CallbackRejected("invalid_state", "trạng thái thay đổi liên tục")
 
 
 def _refresh(target: Payment, source: Payment) -> None:
+    deferred = source.get_deferred_fields()
     for f in source._meta.concrete_fields:
-        setattr(target, f.attname, getattr(source, f.attname))
+        if f.attname not in deferred:
+            setattr(target, f.attname, getattr(source, f.attname))
 
 
-def _settle(payment: Payment) -> None:
-    """Inside mark_paid's transaction: settle the request and move the dossier on."""
-    settled = PaymentRequest.objects.filter(pk=payment.request_id, settled_at__isnull=True).update(
-        settled_at=payment.paid_at
-    )
+def _settle(payment: Payment, settled: bool) -> None:
+    """Inside mark_paid's transaction, once the request is settled: move the dossier on."""
     if not settled:
         log.warning("Payment %s paid a request already settled: refund needed", payment.reference)
         return
     gateway = get_gateway(payment.gateway)
     # Dossier belongs to the dossiers app: its flag is set through transition() or a narrow update.
     flag = {"paid_online": PAID_ONLINE_PROVINCE_PORTAL} if gateway.online else {}
-    dossier = Dossier.objects.annotate(
-        still_open=Exists(PaymentRequest.objects.filter(dossier_id=OuterRef("pk"), settled_at__isnull=True))
-    ).get(pk=payment.dossier_id)
+    dossier = _lock_dossier(payment.dossier_id)
     if dossier.status == Status.PAYMENT_REQUESTED and not dossier.still_open:
         try:
             dossier_transition(
                 dossier, "payment_received", Actor(role="system"),
                 note=f"Đã thanh toán {format_vnd(payment.amount)} qua {gateway.name} (mã {payment.reference}).",
                 data={"payment": payment.reference, "amount": payment.amount, "gateway": payment.gateway},
-                update_fields=flag,
+                update_fields=flag, locked=True,
             )
             return
         except TransitionNotAllowed as exc:  # the money is recorded whatever the dossier does
             log.warning("Payment %s: dossier not moved on: %s", payment.reference, exc)
     if flag:
         Dossier.objects.filter(pk=payment.dossier_id).update(**flag)
+
+
+@functools.cache
+def _lock_dossier_sql() -> str:
+    qn = connection.ops.quote_name
+    table = qn(Dossier._meta.db_table)
+    columns = ", ".join(f"d.{qn(f.column)}" for f in Dossier._meta.concrete_fields)
+    lock = " FOR UPDATE OF d" if connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {columns}, p.name AS procedure_name, p.field_id AS procedure_field_id, "
+        f"EXISTS (SELECT 1 FROM {qn(PaymentRequest._meta.db_table)} r "
+        "WHERE r.dossier_id = d.id AND r.settled_at IS NULL) AS still_open "
+        f"FROM {table} d JOIN {qn(Procedure._meta.db_table)} p ON p.id = d.procedure_id WHERE d.id = %s{lock}"
+    )
+
+
+def _lock_dossier(dossier_id: int) -> Dossier:
+    """The dossier, its row locked (not the procedure's) so transition() need not read it again,
+    with ``still_open`` (another request to pay) and its procedure's name and field, which the
+    receivers of the transition use (notice, statistics).
+
+    A raw query: the same SELECT … FOR UPDATE through the ORM, with the procedure joined and
+    the annotation, spends ~1.5 ms of CPU compiling; this one ~0.3 ms.
+    """
+    dossier = next(iter(Dossier.objects.raw(_lock_dossier_sql(), [dossier_id])))
+    dossier.still_open = bool(dossier.still_open)
+    # The procedure as far as the receivers read it; any other field loads on access.
+    dossier.procedure = Procedure.from_db(dossier._state.db, ["id", "name", "field_id"],
+                                          [dossier.procedure_id, dossier.procedure_name, dossier.procedure_field_id])
+    return dossier
 
 
 def mark_failed(payment: Payment, *, source: str = "ipn", note: str = "", raw: dict | None = None) -> bool:
@@ -222,16 +358,33 @@ def _answer(gateway_code: str, reason: str) -> dict:
         return {}
 
 
+def _log_row(gateway: str, source: str, params: dict, accepted: bool, reason: str, detail: str, remote_addr,
+             reference="") -> dict:
+    return {
+        "gateway": gateway, "source": source, "reference": reference[:64], "params": params,
+        "verdict": GatewayCallbackLog.Verdict.ACCEPTED if accepted else GatewayCallbackLog.Verdict.REJECTED,
+        "reason": reason, "detail": detail[:2000], "remote_addr": remote_addr or None,
+    }
+
+
 def _log(gateway: str, source: str, params: dict, accepted: bool, reason: str, detail: str, remote_addr, reference=""):
-    GatewayCallbackLog.objects.create(
-        gateway=gateway, source=source, reference=reference[:64], params=params,
-        verdict=GatewayCallbackLog.Verdict.ACCEPTED if accepted else GatewayCallbackLog.Verdict.REJECTED,
-        reason=reason, detail=detail[:2000], remote_addr=remote_addr or None,
-    )
+    GatewayCallbackLog.objects.create(**_log_row(gateway, source, params, accepted, reason, detail, remote_addr,
+                                                 reference))
 
 
-def apply_result(gateway, data: CallbackData, *, source: str, raw: dict) -> tuple[Payment, str]:
-    """Check a verified result against our record and apply it; returns (payment, reason)."""
+def apply_result(gateway, data: CallbackData, *, source: str, raw: dict, log: dict | None = None) -> tuple[Payment, str]:
+    """Check a verified result against our record and apply it; returns (payment, reason).
+
+    ``log``: the row logging this message (``_log_row``), written with the outcome as its reason
+    in the same transaction when the result is applied; a refusal raises and is not logged here.
+    """
+    if data.success:
+        result = _mark_paid({"reference": data.reference, "gateway": gateway.code}, data.transaction_id, data.amount,
+                            data.currency, source=source, raw=raw, amount_first=True,
+                            log={**log, "reason": "paid"} if log else None)
+        if not result.created:
+            raise CallbackRejected("already_confirmed", f"giao dịch {data.transaction_id} đã ghi nhận")
+        return result.payment, "paid"
     payment = Payment.objects.filter(reference=data.reference, gateway=gateway.code).first()
     if payment is None:
         raise CallbackRejected("unknown_order", data.reference)
@@ -239,20 +392,19 @@ def apply_result(gateway, data: CallbackData, *, source: str, raw: dict) -> tupl
         raise CallbackRejected("amount_mismatch", f"nhận {data.amount}, phải là {payment.amount}")
     if data.currency != payment.currency:
         raise CallbackRejected("currency_mismatch", f"nhận {data.currency}, phải là {payment.currency}")
-    if data.success:
-        result = mark_paid(payment, data.transaction_id, data.amount, data.currency, source=source, raw=raw)
-        if not result.created:
-            raise CallbackRejected("already_confirmed", f"giao dịch {data.transaction_id} đã ghi nhận")
-        return payment, "paid"
     if payment.state != PaymentState.PENDING:
         raise CallbackRejected("invalid_state", f"trạng thái {payment.state}")
-    mark_failed(payment, source=source, note=f"Mã kết quả {data.status_code}", raw=raw)
+    with transaction.atomic():
+        mark_failed(payment, source=source, note=f"Mã kết quả {data.status_code}", raw=raw)
+        if log:
+            GatewayCallbackLog.objects.create(**{**log, "reason": "failed"})
     return payment, "failed"
 
 
 def handle_callback(gateway_code: str, params: dict[str, str], *, remote_addr: str | None = None,
                     source: str = "ipn") -> CallbackOutcome:
-    """Verify and apply one gateway callback; every outcome is logged with its reason."""
+    """Verify and apply one gateway callback; every outcome is logged with its reason (an applied
+    one in the same transaction as the payment)."""
     params = {str(k): str(v) for k, v in params.items()}
     if _has_nul(params):  # never legitimate, and PostgreSQL refuses NUL in text: log it scrubbed
         _log(gateway_code[:20], source, _scrub(params), False, "malformed", "ký tự NUL", remote_addr)
@@ -265,12 +417,14 @@ def handle_callback(gateway_code: str, params: dict[str, str], *, remote_addr: s
     data = None
     try:
         data = gateway.parse_callback(params)
-        payment, reason = apply_result(gateway, data, source=source, raw=params)
+        payment, reason = apply_result(
+            gateway, data, source=source, raw=params,
+            log=_log_row(gateway.code, source, params, True, "", "", remote_addr, data.reference),
+        )
     except CallbackRejected as exc:
         _log(gateway.code, source, params, False, exc.reason, exc.detail, remote_addr, data.reference if data else "")
         body, _ = gateway.ipn_answer(exc.reason, False)
         return CallbackOutcome(False, exc.reason, None, data, exc.detail, body)
-    _log(gateway.code, source, params, True, reason, "", remote_addr, data.reference)
     body, _ = gateway.ipn_answer(reason, True)
     return CallbackOutcome(True, reason, payment, data, "", body)
 
@@ -395,8 +549,9 @@ def reconcile_payments(now=None) -> ReconcileReport:
         try:
             result = gateway.query(payment)
             if result is not None and result.status in ("paid", "failed"):
-                _, reason = apply_result(gateway, result.data, source="query", raw=result.raw)
-                _log(gateway.code, "query", result.raw, True, reason, "", None, payment.reference)
+                _, reason = apply_result(gateway, result.data, source="query", raw=result.raw,
+                                         log=_log_row(gateway.code, "query", result.raw, True, "", "", None,
+                                                      payment.reference))
                 setattr(report, reason, getattr(report, reason) + 1)
                 continue
         except CallbackRejected as exc:

@@ -200,7 +200,7 @@ def test_payment_callback(client, agency, citizen):
         dossier.refresh_from_db()
         assert dossier.status == Status.SUBMITTED
         counts.append(count)
-    assert counts[0] == counts[1] <= 25
+    assert counts[0] == counts[1] <= 10  # PostgreSQL 6 (issue 6: one gate statement), SQLite 10
 
 
 def test_inboxes_of_several_agencies_keep_the_time_order(client, procedure, agency, citizen):

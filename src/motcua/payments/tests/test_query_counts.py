@@ -1,0 +1,84 @@
+"""Statements of the accepted IPN path (issue 6): the payment's own work is one transaction of a
+few statements, without savepoints, and a replay reads the row once to say why it is refused."""
+
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from motcua.dossiers.models import Status
+from motcua.payments import services
+from motcua.payments.models import GatewayCallbackLog, PaymentState
+from motcua.payments.registry import get_gateway
+
+# Real transactions: BEGIN/COMMIT as in production, receivers run after the commit.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_ipn(dossier, txn):
+    payment, url = services.start_payment(dossier, "vnpay", dossier.owner)
+    params = get_gateway("vnpay").simulate_result(dict(parse_qsl(urlsplit(url).query)), success=True,
+                                                  transaction_no=txn)
+    return payment, params
+
+
+def capture(client, params):
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get("/thanh-toan/ipn/vnpay/", params)
+    assert r.status_code == 200
+    return r.json(), [q["sql"] for q in ctx.captured_queries]
+
+
+def until_commit(sql):
+    """The statements of the callback's own transaction (receivers run after its COMMIT)."""
+    return sql[: sql.index("COMMIT") + 1]
+
+
+@pytest.mark.postgres
+def test_accepted_ipn_is_one_short_transaction(client, awaiting):
+    assert connection.vendor == "postgresql"
+    counts = []
+    for n in range(3):  # the first warms the per-process caches; then each costs the same
+        dossier = awaiting()
+        payment, params = signed_ipn(dossier, f"8100{n}")
+        answer, sql = capture(client, params)
+        assert answer["RspCode"] == "00"
+        own = until_commit(sql)
+        # BEGIN, the gate (payment, its history, the request, the log), the dossier locked,
+        # its update and its event (transition), COMMIT.
+        assert len(own) == 6, own
+        assert own[0] == "BEGIN" and own[1].startswith("WITH paid AS (UPDATE payments_payment")
+        assert not any("SAVEPOINT" in s for s in own)
+        assert sum('"payments_payment"' in s or "payments_payment " in s for s in own) == 1
+        reloaded = [s for s in sql[len(own):] if s.startswith('SELECT "catalog_procedure"')]
+        assert not reloaded, reloaded  # the receivers use what was loaded with the dossier
+        counts.append(len(sql))
+        payment.refresh_from_db()
+        dossier.refresh_from_db()
+        assert payment.state == PaymentState.PAID and dossier.status == Status.SUBMITTED
+        log = GatewayCallbackLog.objects.order_by("-id").first()
+        assert (log.verdict, log.reason, log.reference) == ("accepted", "paid", payment.reference)
+        assert log.params["vnp_TxnRef"] == payment.reference and log.remote_addr == "127.0.0.1"
+        assert payment.transitions.filter(event="confirm", from_state="pending").count() == 1
+    # With the receivers (notice queued, pause accounted, statistics): was 23 before issue 6.
+    assert counts[1] == counts[2] <= 16, counts
+    # A replay: the refused gate, one read to explain it, then the rejection logged.
+    answer, sql = capture(client, params)
+    assert answer["RspCode"] == "02"
+    assert len(sql) <= 5, sql
+    assert GatewayCallbackLog.objects.order_by("-id").first().reason == "already_confirmed"
+
+
+@pytest.mark.postgres
+def test_late_payment_of_an_expired_order_goes_through_the_gate(client, awaiting):
+    dossier = awaiting()
+    payment, params = signed_ipn(dossier, "81100")
+    services.expire_payment(payment)
+    answer, _ = capture(client, params)
+    assert answer["RspCode"] == "00"
+    payment.refresh_from_db()
+    assert payment.state == PaymentState.PAID
+    assert list(payment.transitions.values_list("event", "from_state")) == [
+        ("create", ""), ("expire", "pending"), ("confirm", "expired")]
+    assert payment.raw_callbacks[-1]["vnp_TxnRef"] == payment.reference
