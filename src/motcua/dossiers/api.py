@@ -14,7 +14,7 @@ from ninja.responses import Status as Reply
 from pydantic import ValidationError as SchemaError
 
 from motcua.accounts.auth import api_auth
-from motcua.catalog.models import Procedure
+from motcua.dossiers import procedure_facts
 from motcua.dossiers.attachments import AttachmentRejected, add_attachment, reuse_attachment
 from motcua.dossiers.models import Attachment, Dossier, Status
 from motcua.dossiers.submission import (
@@ -135,7 +135,7 @@ class DraftIn(Schema):
 @router.post("/", response={201: DossierOut, **ERRORS}, summary="Tạo bản nháp hồ sơ")
 def create_draft(request, payload: DraftIn):
     """Idempotent with ``client_token``: repeating the call returns the same draft."""
-    procedure = Procedure.objects.filter(code=payload.procedure_code[:20], is_active=True).first()
+    procedure = procedure_facts.active_procedure(payload.procedure_code[:20])
     if procedure is None:
         return _error(404, "Không tìm thấy thủ tục.")
     case = procedure.cases.filter(pk=payload.case_id).first() if payload.case_id else None
@@ -306,7 +306,7 @@ def submit_in_one_request(request):
         if match is None:
             return _error(400, "Tên trường tệp không hợp lệ: dùng component_<mã thành phần>.", {name[:60]: "Không hợp lệ."})
         files.extend((int(match.group(1)), upload) for upload in request.FILES.getlist(name))
-    procedure = Procedure.objects.filter(code=payload.procedure_code[:20], is_active=True).first()
+    procedure = procedure_facts.active_procedure(payload.procedure_code[:20])
     if procedure is None:
         return _error(404, "Không tìm thấy thủ tục.")
     case = agency = None

@@ -8,6 +8,10 @@ and ``version`` (saving a procedure, which the admin does when its inlines chang
 entry), and dropped in this process when any of these catalogue rows is saved or deleted. Another
 worker process sees an edit at the latest ``TTL`` seconds later.
 
+``active_procedure`` caches the Procedure rows looked up by code the same way (a procedure
+deactivated in another worker still takes submissions there for at most ``TTL`` seconds, as an
+online service removed there does).
+
 Cached instances are shared between requests: read them, never modify them.
 """
 
@@ -83,6 +87,26 @@ def remember_version(procedure, version_id: int) -> None:
                 old.service, old.eform, old.components, old.has_cases, version_id))
 
 
+_by_code: dict[str, tuple[float, object]] = {}
+
+
+def active_procedure(code: str):
+    """The active Procedure with ``code`` (None if there is none), cached like the facts: the
+    one-request submission API names its procedure by code on every call. A cached miss is not
+    kept (a procedure created in another process is found at once)."""
+    now = time.monotonic()
+    hit = _by_code.get(code)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    from motcua.catalog.models import Procedure
+
+    procedure = Procedure.objects.filter(code=code, is_active=True).first()
+    if procedure is not None:
+        with _lock:
+            _by_code[code] = (now + TTL, procedure)
+    return procedure
+
+
 _names: dict[tuple[str, int], tuple[float, str]] = {}
 
 
@@ -106,6 +130,7 @@ def clear(**kwargs) -> None:
     """Forget everything (a catalogue row changed; tests call it between tests)."""
     with _lock:
         _entries.clear()
+        _by_code.clear()
         _names.clear()
 
 

@@ -155,8 +155,8 @@ def test_unconfirmed_contact_and_anonymous_are_refused(client, auth, birth_proce
 
 
 def test_one_request_query_count(client, auth, birth_procedure, required, django_capture_on_commit_callbacks, monkeypatch):
-    """Once the catalogue facts, the procedure version and the day's counter exist: token,
-    procedure, BEGIN, dossier, attachments (one INSERT), counter, status update, event, COMMIT,
+    """Once the catalogue facts, the procedure (by code), its version and the day's counter are
+    known: token, BEGIN, dossier, attachments (one INSERT), counter, status update, event, COMMIT,
     then the SMS and e-mail outbox rows (their task-queue rows are stubbed here)."""
     from motcua.integrations import messaging
 
@@ -167,7 +167,7 @@ def test_one_request_query_count(client, auth, birth_procedure, required, django
         response = _post(client, auth, birth_procedure, _files(required), token="measured")
     assert response.status_code == 201
     sql = [q["sql"][:80] for q in queries.captured_queries]
-    assert len(sql) <= 11, "\n".join(sql)
+    assert len(sql) <= 10, "\n".join(sql)
 
 
 def test_documented_in_openapi(client):
@@ -176,3 +176,24 @@ def test_documented_in_openapi(client):
     body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert "data" in body["properties"] and body["additionalProperties"]["format"] == "binary"
     assert {"200", "201", "400", "409"} <= set(operation["responses"])
+
+
+def test_procedure_by_code_cache_follows_edits(birth_procedure, monkeypatch):
+    from motcua.catalog.models import Procedure
+    from motcua.dossiers import procedure_facts
+
+    assert procedure_facts.active_procedure(birth_procedure.code) == birth_procedure
+    assert procedure_facts.active_procedure("KHONG.CO") is None
+    birth_procedure.name = "Đăng ký khai sinh (sửa)"
+    birth_procedure.save()  # an edit in this process drops the cache
+    assert procedure_facts.active_procedure(birth_procedure.code).name == "Đăng ký khai sinh (sửa)"
+    birth_procedure.is_active = False
+    birth_procedure.save()
+    assert procedure_facts.active_procedure(birth_procedure.code) is None
+    Procedure.objects.filter(pk=birth_procedure.pk).update(is_active=True)  # as another worker would
+    assert procedure_facts.active_procedure(birth_procedure.code) is not None  # misses are not cached
+    Procedure.objects.filter(pk=birth_procedure.pk).update(is_active=False)
+    assert procedure_facts.active_procedure(birth_procedure.code) is not None  # cached for TTL seconds
+    now = procedure_facts.time.monotonic()
+    monkeypatch.setattr(procedure_facts.time, "monotonic", lambda: now + procedure_facts.TTL + 1)
+    assert procedure_facts.active_procedure(birth_procedure.code) is None
