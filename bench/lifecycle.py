@@ -1,12 +1,51 @@
-"""Full life cycles through the real services, in process on PostgreSQL: submit (draft, applicant
-data, one attachment, code), accept (appointment, workflow start), claim and forward by the
-specialist, payment requested, paid by a signed VNPAY simulator IPN (``handle_callback``), approval
-by the leader (workflow ``complete``), return of the result at the desk. Target: >= 50 cycles/s.
+"""Full life cycles through the real services, in process on PostgreSQL. Target: >= 50 cycles/s.
+
+In process, not over HTTP: each step calls the service function the office view, the citizen API
+or the gateway endpoint calls, so it measures the business work (locks, writes, after-commit
+receivers) without sessions, authentication, CSRF, form parsing or templates. The staff users are
+loaded once per process and reused, as one request reuses its user (their roles, once the office
+code loaded them, are cached on the object like ``office.services.staff_roles`` does per request).
+
+What each step does (queries counted on PostgreSQL with the after-commit receivers, "after" the
+life-cycle work of issue 5; ``BENCH_LIFECYCLE_SQL=1`` prints them):
+
+1. submit (12): ``submission.start_draft`` (INSERT dossier), ``save_draft`` (one conditional
+   UPDATE), ``add_attachment`` (version lookup, INSERT attachment, UPDATE digitised flag), and
+   ``submission.submit``: lock the dossier row (``FOR UPDATE OF`` the dossier only), completeness
+   (current attachments), the agency's code counter (one ``UPDATE … RETURNING``), the status UPDATE
+   and its ``DossierEvent``; after commit the notice (outbox row + task-queue row).
+2. accept (22): ``office.accept_dossier``: the appointment from the legal duration and the cached
+   working calendar, one row lock for acceptance and workflow start; UPDATE + event (accept); the
+   workflow: "has a workflow?", the active definition (one query; its steps and transitions come
+   from the per-process graph cache keyed on the definition's revision), INSERT DossierWorkflow,
+   the reception task and the first processing task in one INSERT, the holdings in one INSERT;
+   UPDATE + event (start_processing). After commit: two notices (2 × 2), the statistics (one
+   upsert statement for day and month), and the payments receiver on start_processing (dossier,
+   "already requested?", the fee quote: 6, owned by the payments app).
+3. claim + forward (10): ``workflow.current_task``; ``claim`` (the specialist's roles, one
+   conditional UPDATE); ``complete(task, "forward")``: the task with its step and definition, the
+   roles, lock the dossier, finish the task, INSERT the next task, the current holding, the event
+   (the agency's name from the per-process name cache).
+4. request payment (13, payments app): ``payments.request_payment``: the fee quote, the request,
+   the dossier's transition to "payment requested" (UPDATE + event), the notice.
+5. pay (signed IPN) (13, payments app): ``start_payment`` (payment row and its transition),
+   ``handle_callback``: verify, mark paid, the dossier's ``payment_received`` transition (back to
+   processing); after commit the notice, the deadlines receiver (pause added to the appointment:
+   UPDATE dossier, UPDATE event data) and the statistics upsert.
+6. approve (12): ``office.approve``: the current task, ``complete(task, "approve")``: the task,
+   lock the dossier, one UPDATE with status, decision and finish dates and timeliness, the event,
+   finish the task, open the desk's "return result" task (INSERT + current holding); after commit
+   the notice and the statistics upsert. The caller's dossier is refreshed from the locked instance.
+7. return result (9): ``office.return_result``: lock, UPDATE + event; after commit the notice,
+   the workflow receiver closing tasks, holdings and the workflow (3 UPDATEs), the statistics.
+
+Steps 4 and 6 each include one read of the dossier by the bench itself (``refresh_from_db``, as
+the next request would load it).
 
 BENCH_LIFECYCLES cycles run in BENCH_LIFECYCLE_PROCESSES forked processes (each its own database
 connection), all at one agency, so every submit competes for the same code counter row. Each step
-is its own row; "full life cycle" is cycles / wall time. Every dossier must end returned (status
-10) with its payment paid, or the run fails.
+is its own row (with its queries and CPU milliseconds per cycle); "full life cycle" is cycles / wall
+time. Every dossier must end returned (status 10) with its payment paid, or the run fails.
 """
 
 from __future__ import annotations
@@ -24,6 +63,13 @@ os.environ["MEDIA_ROOT"] = MEDIA
 from common import Row, report, setup_django  # noqa: E402
 
 N = int(os.environ.get("BENCH_LIFECYCLES", "1200"))
+SHOW_SQL = os.environ.get("BENCH_LIFECYCLE_SQL") == "1"
+QUERIES: list[str] = []  # statements sent by this process (an execute wrapper appends them)
+
+
+def _count(execute, sql, params, many, context):
+    QUERIES.append(sql if SHOW_SQL else "")
+    return execute(sql, params, many, context)
 PROCESSES = int(os.environ.get("BENCH_LIFECYCLE_PROCESSES", "4"))
 AGENCY = "BENCH.LIFE.AGENCY"
 PROCEDURE = "BENCH.LIFE.1"
@@ -81,12 +127,20 @@ def one_cycle(ctx: dict, citizen, staff: dict, gateway, clock: dict) -> int:
     from motcua.workflow import services as wf
 
     t = time.perf_counter()
+    cpu = time.process_time()
+    seen = len(QUERIES)
 
     def lap(step: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
+        nonlocal t, cpu, seen
+        now, now_cpu = time.perf_counter(), time.process_time()
         clock.setdefault(step, []).append(now - t)
-        t = now
+        clock.setdefault(f"{step}:cpu", []).append(now_cpu - cpu)
+        clock.setdefault(f"{step}:queries", []).append(len(QUERIES) - seen)
+        if SHOW_SQL and len(clock[step]) == 1:
+            print(f"-- {step}: {len(QUERIES) - seen} queries")
+            for sql in QUERIES[seen:]:
+                print("   ", sql[:160])
+        t, cpu, seen = now, now_cpu, len(QUERIES)
 
     procedure, agency = ctx["procedure_obj"], ctx["agency_obj"]
     dossier = submission.start_draft(citizen, procedure)
@@ -144,14 +198,16 @@ def _worker(args):
     gateway = VnpayGateway()
     clock: dict[str, list[float]] = {}
     totals, ids, errors, first_error = [], [], 0, None
-    for _ in range(count):
-        t0 = time.perf_counter()
-        try:
-            ids.append(one_cycle(ctx, citizen, staff, gateway, clock))
-            totals.append(time.perf_counter() - t0)
-        except Exception as exc:  # count and go on
-            errors += 1
-            first_error = first_error or repr(exc)
+    with connection.execute_wrapper(_count):
+        for _ in range(count):
+            t0 = time.perf_counter()
+            try:
+                ids.append(one_cycle(ctx, citizen, staff, gateway, clock))
+                totals.append(time.perf_counter() - t0)
+            except Exception as exc:  # count and go on
+                errors += 1
+                first_error = first_error or repr(exc)
+            QUERIES.clear()
     connection.close()
     return clock, totals, ids, errors, first_error
 
@@ -190,14 +246,27 @@ def main() -> None:
     returned = Dossier.objects.filter(pk__in=ids, status=Status.RETURNED).count()
     paid = Payment.objects.filter(dossier_id__in=ids, state="paid").count()
     missing = len(ids) - min(returned, paid)
-    rows = [Row(f"  {step}", clock.get(step, []), seconds, extra={"http": False}) for step in STEPS]
+    def mean(values, scale=1.0):
+        return round(scale * sum(values) / len(values), 1) if values else None
+
+    rows = [
+        Row(f"  {step}", clock.get(step, []), seconds,
+            extra={"http": False, "queries": mean(clock.get(f"{step}:queries", [])),
+                   "cpu_ms": mean(clock.get(f"{step}:cpu", []), 1000)})
+        for step in STEPS
+    ]
+    queries = sum(r.extra["queries"] or 0 for r in rows)
+    cpu_ms = sum(r.extra["cpu_ms"] or 0 for r in rows)
     full = Row("full life cycle (7 steps, in process)", totals, seconds, errors=errors + missing,
-               extra={"http": False, "processes": PROCESSES, "returned": returned, "paid": paid})
+               extra={"http": False, "processes": PROCESSES, "returned": returned, "paid": paid,
+                      "queries": round(queries, 1), "cpu_ms": round(cpu_ms, 1)})
     if first:
         full.extra["first_error"] = first
     report("lifecycle", [full, *rows],
            note=f"{len(ids)} cycles in {PROCESSES} processes, {returned} returned, {paid} paid; "
-           f"{full.throughput:.0f} cycles/s (target >= 50/s)")
+           f"{full.throughput:.0f} cycles/s (target >= 50/s); per cycle {queries:.0f} queries and "
+           f"{cpu_ms:.0f} ms of this process's CPU (PostgreSQL's not included); per step: "
+           + ", ".join(f"{step} {r.extra['queries']} q / {r.extra['cpu_ms']} ms" for step, r in zip(STEPS, rows)))
     if errors or missing:
         raise SystemExit("some life cycles failed")
 

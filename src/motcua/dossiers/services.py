@@ -91,8 +91,7 @@ def transition(
     with transaction.atomic(savepoint=False):
         instance = dossier
         if not locked:
-            instance = Dossier.objects.select_for_update().get(pk=dossier.pk)
-            _keep_related(dossier, instance)
+            instance = lock(dossier)
         refused = instance.status not in spec.sources
         if not refused:
             event = _apply(instance, spec, action, actor, at=at, note=note, data=data, update_fields=update_fields)
@@ -104,6 +103,14 @@ def transition(
         for field in instance._meta.concrete_fields:
             setattr(dossier, field.attname, getattr(instance, field.attname))
     return event
+
+
+def lock(dossier: Dossier) -> Dossier:
+    """The dossier's row read ``FOR UPDATE`` (only that row) in the caller's transaction, with the
+    related objects the caller's instance had loaded; pass it on with ``locked=True``."""
+    instance = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    _keep_related(dossier, instance)
+    return instance
 
 
 def _keep_related(source: Dossier, target: Dossier) -> None:
@@ -122,18 +129,26 @@ def _apply(locked: Dossier, spec: Transition, action: str, actor: Actor, *, at, 
     """Set the status and the other fields, save, record the event, emit the signal after commit."""
     from_status = locked.status
     target = spec.target
+    # Only the columns this transition sets are written: a full save() compiles and sends all
+    # ~50 columns, and would write back stale values of columns another statement of the same
+    # transaction changed with a queryset update (current agency, appointment…).
+    changed = {"status", "updated_at"}
     if target == RESUME:
         target = locked.paused_from_status or Status.PROCESSING
         locked.paused_from_status = None
+        changed.add("paused_from_status")
     if target in (Status.SUPPLEMENT_REQUESTED, Status.PAYMENT_REQUESTED):
         locked.paused_from_status = from_status
         locked.paused_at = at
+        changed.update(("paused_from_status", "paused_at"))
         if target == Status.SUPPLEMENT_REQUESTED:
             locked.supplement_count += 1
+            changed.add("supplement_count")
     locked.status = target
     for name, value in (update_fields or {}).items():
         setattr(locked, name, value)
-    locked.save()
+        changed.add(name)
+    locked.save(update_fields=changed)
     event = DossierEvent.objects.create(
         dossier=locked,
         action=action,

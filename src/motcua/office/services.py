@@ -6,6 +6,7 @@ decides which role acts, validates the input and records what the desk checked.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from motcua.catalog.models import Channel, DocumentComponent, OnlineService, Pro
 from motcua.core.text import nfc
 from motcua.dossiers.attachments import AttachmentRejected, add_attachment
 from motcua.dossiers.models import ApplicantType, Attachment, Dossier, ResultMethod, Status
-from motcua.dossiers.services import Actor, TransitionNotAllowed, allocate_code, transition
+from motcua.dossiers.services import Actor, TransitionNotAllowed, allocate_code, lock, transition
 from motcua.dossiers.transitions import TRANSITIONS
 from motcua.organisations.models import Agency, Role, StaffRole
 
@@ -173,16 +174,22 @@ def accept_dossier(dossier: Dossier, actor: Actor, checks=None, note: str = "") 
     received_at = timezone.now()
     appointment = compute_appointment(dossier, received_at)
     with transaction.atomic():
+        # One read under the row lock for both: the acceptance and the workflow start (which
+        # moves the dossier on to "processing" in the same transaction).
+        locked = lock(dossier)
         transition(
-            dossier,
+            locked,
             "accept",
             actor,
             note=nfc(note),
             data={"checks": data},
             at=received_at,
             update_fields={"received_at": received_at, "appointment_at": appointment},
+            locked=True,
         )
-        start_workflow(dossier, actor)
+        start_workflow(locked, actor, locked=True)
+    for field in locked._meta.concrete_fields:
+        setattr(dossier, field.attname, getattr(locked, field.attname))
     return dossier
 
 
@@ -327,8 +334,9 @@ def receive_at_counter(
             data={"channel": channel},
             at=received_at,
             update_fields={"received_at": received_at, "appointment_at": appointment},
+            locked=True,  # inserted by this transaction: no one else can see the row yet
         )
-        start_workflow(dossier, actor)
+        start_workflow(dossier, actor, locked=True)
     return dossier
 
 
@@ -425,17 +433,27 @@ def approve(dossier: Dossier, user, result_file=None, note: str = "", client_add
     from motcua.workflow import services as wf
 
     task = current_task(dossier)
-    with transaction.atomic():
+    through_task = task is not None and "approve" in task_step_actions(user, task)
+    # A transaction of our own only to keep the upload with the approval; without one, the
+    # workflow's transaction is the outermost (no savepoint).
+    with transaction.atomic() if result_file is not None else nullcontext():
         if result_file is not None:
             store_attachment(dossier, None, result_file, user)
-        if task is not None and "approve" in task_step_actions(user, task):
-            event_at = timezone.now()
-            wf.complete(task, "approve", task_actor(user, task, client_address), note=nfc(note))
-            Dossier.objects.filter(pk=dossier.pk, decided_at__isnull=True).update(decided_at=event_at, finished_at=event_at)
+        following = None
+        if through_task:
+            # complete() sets the decision date and finish date (when not set yet) with the status.
+            following = wf.complete(task, "approve", task_actor(user, task, client_address), note=nfc(note))
         else:
             actor = actor_for(user, dossier, "approve", client_address)
             approve_with_result(dossier, actor, None, note)
-    dossier.refresh_from_db()
+    if following is not None and following.dossier_id == dossier.pk:
+        # The instance complete() locked, wrote and handed to the after-commit receivers (which
+        # keep it current when they update the row): no need to read the row again.
+        current = following.dossier
+        for field in current._meta.concrete_fields:
+            setattr(dossier, field.attname, getattr(current, field.attname))
+    else:
+        dossier.refresh_from_db()
     return dossier
 
 
@@ -448,8 +466,8 @@ def stop(dossier: Dossier, user, reason: str, client_address: str | None = None)
         raise ValidationError("Hãy ghi rõ lý do dừng xử lý.")
     task = current_task(dossier)
     if task is not None and "stop" in task_step_actions(user, task):
+        # complete() sets the finish date (when not set yet) with the status.
         wf.complete(task, "stop", task_actor(user, task, client_address), note=reason)
-        Dossier.objects.filter(pk=dossier.pk, finished_at__isnull=True).update(finished_at=timezone.now())
     else:
         stop_processing(dossier, actor_for(user, dossier, "stop", client_address), reason)
     dossier.refresh_from_db()

@@ -160,9 +160,44 @@ def on_dossier_transitioned(sender, dossier, event, **kwargs) -> None:
     if event.action not in COUNTED_ACTIONS:
         return
     try:
-        add(dossier, event.at, event_deltas(dossier, event.action, event.at))
+        _add_event(dossier, event.at, event_deltas(dossier, event.action, event.at))
     except Exception:  # pragma: no cover - defensive
         log.exception("stats: could not count event %s of dossier %s", event.pk, dossier.pk)
+
+
+def _add_event(dossier, at: dt.datetime, deltas: dict) -> None:
+    """What :func:`add` does, in one statement on PostgreSQL (day and month upserts chained in a
+    ``WITH``), the procedure's field read by a subquery instead of loading the procedure."""
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return
+    day = timezone.localtime(at).date()
+    qn = connection.ops.quote_name
+    from motcua.catalog.models import Procedure
+
+    field = f"(SELECT field_id FROM {qn(Procedure._meta.db_table)} WHERE id = %s)"
+    statements = []
+    for model, column, period in ((DailyRollup, "day", day), (MonthlyRollup, "month", day.replace(day=1))):
+        table = qn(model._meta.db_table)
+        columns = [column, "agency_id", "procedure_id", "field_id", "channel", *COUNTERS]
+        values = [period, dossier.competent_agency_id, dossier.procedure_id, dossier.procedure_id, dossier.channel]
+        values += [deltas.get(name, 0) for name in COUNTERS]
+        placeholders = ["%s"] * len(columns)
+        placeholders[3] = field
+        updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in COUNTERS if c in deltas)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) VALUES ({', '.join(placeholders)}) "
+            f"ON CONFLICT ({qn(column)}, agency_id, procedure_id, channel) DO UPDATE SET {updates}"
+        )
+        statements.append((sql, values))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            (daily, daily_values), (monthly, monthly_values) = statements
+            cursor.execute(f"WITH daily AS ({daily}) {monthly}", daily_values + monthly_values)
+        else:
+            with transaction.atomic():
+                for sql, values in statements:
+                    cursor.execute(sql, values)
 
 
 # --- set-based rebuild ----------------------------------------------------------------------

@@ -9,6 +9,9 @@ class WorkflowConfig(AppConfig):
     def ready(self):
         from motcua.dossiers.signals import dossier_transitioned
         from motcua.workflow import calendar  # noqa: F401  (cache invalidation receivers)
+        from motcua.workflow import definitions
+
+        definitions.connect_signals()
 
         dossier_transitioned.connect(on_transitioned, dispatch_uid="workflow.on_transitioned")
 

@@ -144,6 +144,8 @@ def _classify(dossier, event) -> None:
     updates = {"timeliness": timeliness}
     if event.action == "approve" and dossier.decided_at is None:
         updates["decided_at"] = decided_at
+    elif dossier.timeliness == timeliness:
+        return  # already written with the transition (workflow.services.complete)
     Dossier.objects.filter(pk=dossier.pk).update(**updates)
     dossier.timeliness = timeliness
     if "decided_at" in updates:

@@ -194,6 +194,8 @@ def create_default_definition() -> WorkflowDefinition:
     WorkflowStepTransition.objects.bulk_create(
         [WorkflowStepTransition(from_step=by_code[a], action=act, to_step=by_code[b]) for a, act, b in DEFAULT_TRANSITIONS]
     )
+    bump_revision(definition.pk)  # bulk_create sends no signal
+    definition.refresh_from_db(fields=["revision"])
     return definition
 
 
@@ -219,13 +221,106 @@ def definition_for(dossier) -> WorkflowDefinition:
     existing = DossierWorkflow.objects.filter(dossier_id=dossier.pk).select_related("definition").first()
     if existing is not None:
         return existing.definition
-    active = WorkflowDefinition.objects.filter(procedure_id=dossier.procedure_id, is_active=True).order_by("-version", "-id")
+    return active_definition_for(dossier)
+
+
+def active_definition_for(dossier) -> WorkflowDefinition:
+    """The active definition for a dossier that has none yet: the procedure's for the dossier's
+    case, else the procedure's without case, else the default. One query for all candidates."""
+    candidates = list(
+        WorkflowDefinition.objects.filter(
+            Q(procedure_id=dossier.procedure_id) | Q(procedure__isnull=True), is_active=True
+        ).order_by("-version", "-id")
+    )
+    own = [d for d in candidates if d.procedure_id is not None and d.procedure_id == dossier.procedure_id]
     if dossier.case_id:
-        found = active.filter(case_id=dossier.case_id).first()
+        found = next((d for d in own if d.case_id == dossier.case_id), None)
         if found is not None:
             return found
-    found = active.filter(case__isnull=True).first()
-    return found or default_definition()
+    found = next((d for d in own if d.case_id is None), None)
+    if found is not None:
+        return found
+    return next((d for d in candidates if d.procedure_id is None), None) or default_definition()
+
+
+# --- the graph, cached per process -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Steps and step transitions of one definition revision. Shared between requests: read the
+    step instances, never modify them."""
+
+    steps: tuple  # WorkflowStep rows, definition order
+    edges: dict  # (from step id, action) -> to step id
+
+    @property
+    def start(self) -> WorkflowStep | None:
+        return next((s for s in self.steps if s.is_start), self.steps[0] if self.steps else None)
+
+    def step(self, pk: int) -> WorkflowStep | None:
+        return next((s for s in self.steps if s.pk == pk), None)
+
+    def next(self, step_id: int, action: str) -> WorkflowStep | None:
+        target = self.edges.get((step_id, action))
+        return self.step(target) if target is not None else None
+
+
+_GRAPHS_MAX = 2000
+_graphs: dict[int, tuple[tuple, Graph]] = {}
+
+
+def graph(definition: WorkflowDefinition) -> Graph:
+    """The graph of ``definition`` at its ``revision`` (two queries on a miss, none on a hit).
+
+    Correct across processes: every change of a step or a step transition bumps the definition's
+    ``revision`` in the database (signals below, and explicitly after bulk inserts), and the
+    caller's definition row carries the revision it read.
+    """
+    key = (definition.revision, definition.created_at)  # created_at: SQLite may reuse a rolled-back id
+    hit = _graphs.get(definition.pk)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    steps = tuple(WorkflowStep.objects.filter(definition_id=definition.pk).order_by("order", "id"))
+    edges = {
+        (source, action): target
+        for source, action, target in WorkflowStepTransition.objects.filter(
+            from_step__definition_id=definition.pk
+        ).values_list("from_step_id", "action", "to_step_id")
+    }
+    value = Graph(steps=steps, edges=edges)
+    if len(_graphs) >= _GRAPHS_MAX:
+        _graphs.clear()
+    _graphs[definition.pk] = (key, value)
+    return value
+
+
+def bump_revision(definition_id) -> None:
+    """Mark the definition's graph changed (for every process) and forget it in this one."""
+    from django.db.models import F
+
+    _graphs.pop(definition_id, None)
+    WorkflowDefinition.objects.filter(pk=definition_id).update(revision=F("revision") + 1)
+
+
+def _step_changed(sender, instance, **kwargs) -> None:
+    bump_revision(instance.definition_id)
+
+
+def _edge_changed(sender, instance, **kwargs) -> None:
+    definition_id = WorkflowStep.objects.filter(pk=instance.from_step_id).values_list("definition_id", flat=True).first()
+    if definition_id is not None:
+        bump_revision(definition_id)
+    else:  # the step is gone with its definition: nothing to read any more
+        _graphs.clear()
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    for signal in (post_save, post_delete):
+        signal.connect(_step_changed, sender=WorkflowStep, dispatch_uid=f"workflow.graph.step.{signal is post_save}")
+        signal.connect(_edge_changed, sender=WorkflowStepTransition, dispatch_uid=f"workflow.graph.edge.{signal is post_save}")
 
 
 @transaction.atomic
@@ -261,6 +356,8 @@ def new_version(definition: WorkflowDefinition) -> WorkflowDefinition:
     WorkflowDefinition.objects.filter(
         procedure_id=definition.procedure_id, case_id=definition.case_id, is_active=True
     ).exclude(pk=copy.pk).update(is_active=False)
+    bump_revision(copy.pk)  # bulk_create sends no signal
+    copy.refresh_from_db(fields=["revision"])
     return copy
 
 

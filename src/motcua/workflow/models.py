@@ -206,6 +206,9 @@ class WorkflowDefinition(models.Model):
     version = models.PositiveIntegerField("phiên bản", default=1)
     is_active = models.BooleanField("đang áp dụng", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped whenever a step or a step transition of the definition is saved or deleted: the
+    # per-process cache of the graph (definitions.graph) is keyed on it.
+    revision = models.PositiveIntegerField("lần sửa", default=0, editable=False)
 
     class Meta:
         verbose_name = "quy trình xử lý"

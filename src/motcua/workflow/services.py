@@ -17,9 +17,10 @@ from django.utils import timezone
 from motcua.core.text import nfc
 from motcua.dossiers.models import FINAL_STATUSES, Dossier, DossierEvent, Status
 from motcua.dossiers.services import Actor, TransitionNotAllowed, transition
+from motcua.dossiers.transitions import TRANSITIONS
 from motcua.organisations.models import Role, StaffRole
 from motcua.workflow import calendar as cal
-from motcua.workflow.definitions import definition_for
+from motcua.workflow.definitions import active_definition_for, graph
 from motcua.workflow.models import AgencyHolding, DossierWorkflow, StepAction, Task, WorkflowStep
 
 ACTIVE = (Task.Status.OPEN, Task.Status.CLAIMED)
@@ -38,6 +39,9 @@ def _as_actor(actor, role: str | None = None, agency=None) -> Actor:
 def _user_roles(user, agency_id) -> set[str]:
     if user is None or not getattr(user, "pk", None):
         return set()
+    loaded = getattr(user, "_office_roles", None)  # the request's roles, once the office loaded them
+    if loaded is not None:
+        return {r.role for r in loaded if r.agency_id == agency_id}
     return set(StaffRole.objects.filter(user=user, agency_id=agency_id).values_list("role", flat=True))
 
 
@@ -67,8 +71,13 @@ def _step_agency(dossier, step: WorkflowStep) -> int:
 
 def _hold(dossier, agency_id: int, at: dt.datetime, reason: str = "") -> None:
     """Record that ``agency_id`` holds the dossier from ``at`` (closing the previous holding)."""
-    current = AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True).order_by("-started_at").first()
-    if current is not None and current.agency_id == agency_id:
+    current = (
+        AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True)
+        .order_by("-started_at")
+        .values_list("agency_id", flat=True)
+        .first()
+    )
+    if current == agency_id:
         return
     AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=at)
     AgencyHolding.objects.create(dossier=dossier, agency_id=agency_id, started_at=at, reason=reason[:255])
@@ -77,7 +86,8 @@ def _hold(dossier, agency_id: int, at: dt.datetime, reason: str = "") -> None:
         dossier.current_agency_id = agency_id
 
 
-def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, returns_to=None, reason="") -> Task:
+def _new_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, returns_to=None) -> Task:
+    """An open task for ``step`` (not saved), due by the step's budget or the appointment."""
     agency_id = agency_id or _step_agency(dossier, step)
     if step.budget_value:
         due = cal.add_working_time(at, step.budget_value, step.budget_unit or "working_hours", agency=agency_id)
@@ -85,17 +95,22 @@ def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, 
             due = min(due, max(dossier.appointment_at, at))
     else:
         due = dossier.appointment_at
-    task = Task.objects.create(
+    return Task(
         dossier=dossier,
         step=step,
         agency_id=agency_id,
-        unit=step.unit if agency_id == _step_agency(dossier, step) else None,
+        unit_id=step.unit_id if agency_id == _step_agency(dossier, step) else None,
         status=Task.Status.OPEN,
         started_at=at,
         due_at=due,
         returns_to=returns_to,
     )
-    _hold(dossier, agency_id, at, reason)
+
+
+def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, returns_to=None, reason="") -> Task:
+    task = _new_task(dossier, step, at, agency_id=agency_id, returns_to=returns_to)
+    task.save(force_insert=True)
+    _hold(dossier, task.agency_id, at, reason)
     return task
 
 
@@ -135,51 +150,81 @@ def current_task(dossier) -> Task | None:
     )
 
 
-def start_workflow(dossier, actor) -> Task | None:
+def start_workflow(dossier, actor, *, locked: bool = False) -> Task | None:
     """Start processing an accepted dossier: record the reception step as done, open the next
     step's task at the competent agency and move the dossier to "Đang xử lý". Idempotent: a
-    dossier already started returns its current task."""
+    dossier already started returns its current task.
+
+    ``locked=True``: the caller holds the dossier's row lock in its transaction and passes the
+    instance it read under it (no second read; the instance is updated in place).
+    """
     actor = _as_actor(actor, role=Role.RECEPTION, agency=getattr(dossier, "receiving_agency", None))
-    with transaction.atomic():
-        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-        if locked.status in (Status.DRAFT, Status.SUBMITTED) or locked.is_final:
-            raise TransitionNotAllowed(
-                f"Không thể chuyển xử lý khi hồ sơ đang ở trạng thái «{Status(locked.status).label}»."
-            )
-        existing = DossierWorkflow.objects.filter(dossier=locked).first()
-        if existing is not None:
-            return current_task(locked)
-        definition = definition_for(locked)
-        now = timezone.now()
-        DossierWorkflow.objects.create(dossier=locked, definition=definition, started_at=now)
-        ensure_appointment(locked)
-        steps = list(definition.steps.all())
-        start = next((s for s in steps if s.is_start), steps[0])
-        received = locked.received_at or now
-        first = start
-        if start.role == Role.RECEPTION:
-            # The start step is the desk's reception, already done by accepting the dossier.
-            reception = Task.objects.create(
-                dossier=locked,
-                step=start,
-                agency_id=_step_agency(locked, start),
-                assignee=actor.user if getattr(actor.user, "pk", None) else None,
-                status=Task.Status.DONE,
-                started_at=min(received, now),
-                finished_at=now,
-                outcome=StepAction.FORWARD,
-                finished_by=actor.user if getattr(actor.user, "pk", None) else None,
-            )
-            AgencyHolding.objects.create(
-                dossier=locked, agency_id=reception.agency_id, started_at=reception.started_at, reason="Tiếp nhận"
-            )
-            following = start.outgoing.filter(action=StepAction.FORWARD).select_related("to_step").first()
-            first = following.to_step if following else None
-        task = _open_task(locked, first, now, reason="Chuyển xử lý") if first else None
-        if locked.status == Status.ACCEPTED:
-            transition(locked, "start_processing", actor, locked=True)
-    for field in ("status", "appointment_at", "received_at", "current_agency_id"):
-        setattr(dossier, field, getattr(locked, field))
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("start_workflow(locked=True) needs the caller's transaction holding the row lock")
+    # No savepoint (two round trips): the refusal is raised after the block, so it leaves the
+    # caller's transaction usable; a database error aborts it anyway.
+    with transaction.atomic(savepoint=False):
+        instance = dossier if locked else Dossier.objects.select_for_update().get(pk=dossier.pk)
+        refused = instance.status in (Status.DRAFT, Status.SUBMITTED) or instance.is_final
+        if refused:
+            task = None
+        elif DossierWorkflow.objects.filter(dossier=instance).exists():
+            task = current_task(instance)
+        else:
+            task = _start(instance, actor)
+    if refused:
+        raise TransitionNotAllowed(
+            f"Không thể chuyển xử lý khi hồ sơ đang ở trạng thái «{Status(instance.status).label}»."
+        )
+    if instance is not dossier:
+        for field in ("status", "appointment_at", "received_at", "current_agency_id"):
+            setattr(dossier, field, getattr(instance, field))
+    return task
+
+
+def _start(locked, actor: Actor) -> Task | None:
+    """The writes of :func:`start_workflow` for a dossier without workflow (row lock held)."""
+    definition = active_definition_for(locked)
+    now = timezone.now()
+    DossierWorkflow.objects.create(dossier=locked, definition=definition, started_at=now)
+    ensure_appointment(locked)
+    steps = graph(definition)
+    start = steps.start
+    received = locked.received_at or now
+    if start.role != Role.RECEPTION:
+        task = _open_task(locked, start, now, reason="Chuyển xử lý")
+    else:
+        # The start step is the desk's reception, already done by accepting the dossier: its
+        # task, the next step's task and the holdings are written with one statement each.
+        user = actor.user if getattr(actor.user, "pk", None) else None
+        reception = Task(
+            dossier=locked,
+            step=start,
+            agency_id=_step_agency(locked, start),
+            assignee=user,
+            status=Task.Status.DONE,
+            started_at=min(received, now),
+            finished_at=now,
+            outcome=StepAction.FORWARD,
+            finished_by=user,
+        )
+        first = steps.next(start.pk, StepAction.FORWARD)
+        task = _new_task(locked, first, now) if first else None
+        Task.objects.bulk_create([t for t in (reception, task) if t is not None])
+        holdings = [AgencyHolding(dossier=locked, agency_id=reception.agency_id, started_at=reception.started_at,
+                                  reason="Tiếp nhận")]
+        moves = task is not None and task.agency_id != reception.agency_id
+        if moves:  # what _hold() does when the next step is at another agency
+            holdings[0].ended_at = now
+            holdings.append(AgencyHolding(dossier=locked, agency_id=task.agency_id, started_at=now,
+                                          reason="Chuyển xử lý"))
+        AgencyHolding.objects.bulk_create(holdings)
+        if moves and locked.current_agency_id != task.agency_id:
+            Dossier.objects.filter(pk=locked.pk).update(current_agency_id=task.agency_id)
+            locked.current_agency_id = task.agency_id
+    if locked.status == Status.ACCEPTED:
+        transition(locked, "start_processing", actor, locked=True)
+    locked._workflow_started = True  # the "accept" receiver need not look for the workflow
     return task
 
 
@@ -212,7 +257,8 @@ def claim(task: Task, user) -> Task:
         if current.assignee_id == user.pk and current.status == Task.Status.CLAIMED:
             return current
         raise TransitionNotAllowed("Nhiệm vụ đã được cán bộ khác nhận hoặc đã hoàn thành.")
-    task.refresh_from_db()
+    # The conditional UPDATE matched: the row now holds exactly these two values.
+    task.status, task.assignee = Task.Status.CLAIMED, user
     return task
 
 
@@ -231,16 +277,19 @@ def assign(task: Task, user, actor) -> Task:
 
 
 def _next_step(step: WorkflowStep, action: str) -> WorkflowStep | None:
-    row = step.outgoing.filter(action=action).select_related("to_step").first()
-    return row.to_step if row else None
+    """The step ``action`` leads to, from the cached graph of the step's definition (which the
+    caller loaded with the step, so the revision is current)."""
+    return graph(step.definition).next(step.pk, action)
 
 
 def complete(task: Task, action: str, actor, note: str = "", target_agency=None) -> Task | None:
     """Perform ``action`` on ``task``'s step and return the next task (``None`` when the workflow ends).
 
     Pausing actions (request_supplement, request_payment) keep the task open and return it.
+    No savepoint: refusals are raised after the transaction block; a database error (or a
+    refusal of ``transition()``) aborts the caller's transaction, as in ``transition()``.
     """
-    task = Task.objects.select_related("step", "dossier").get(pk=task.pk)
+    task = Task.objects.select_related("step__definition", "agency").get(pk=task.pk)
     actor = _as_actor(actor, agency=task.agency)
     note = nfc(note or "").strip()
     if task.status == Task.Status.DONE:
@@ -255,56 +304,95 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
         if target_agency is None:
             raise TransitionNotAllowed("Vui lòng chọn cơ quan nhận liên thông.")
         return transfer(task.dossier, target_agency, actor, note)
-    with transaction.atomic():
+    refused = None
+    with transaction.atomic(savepoint=False):
         dossier = Dossier.objects.select_for_update().get(pk=task.dossier_id)
-        if dossier.is_final:
-            raise TransitionNotAllowed(f"Hồ sơ đã ở trạng thái «{Status(dossier.status).label}».")
-        if action in (StepAction.REQUEST_SUPPLEMENT, StepAction.REQUEST_PAYMENT):
-            transition(dossier, action, actor, note=note, data={"task": task.pk}, locked=True)
-            return task
-        if dossier.status in PAUSED:
-            raise TransitionNotAllowed("Hồ sơ đang tạm dừng chờ bổ sung hoặc thực hiện nghĩa vụ tài chính.")
-        if action in (StepAction.REFUSE, StepAction.STOP):
-            name = "refuse" if action == StepAction.REFUSE and dossier.status == Status.SUBMITTED else "stop"
-            transition(dossier, name, actor, note=note, data={"task": task.pk}, locked=True)
-            _finish(task, action, actor.user, note)
-            _end_workflow(dossier)
-            return None
-        if action == StepAction.APPROVE:
-            if dossier.status == Status.ACCEPTED:
-                transition(dossier, "start_processing", actor, locked=True)
-            transition(dossier, "approve", actor, note=note, data={"task": task.pk}, locked=True)
-            _finish(task, action, actor.user, note)
-            following = _next_step(task.step, action)
-            return _open_task(dossier, following, timezone.now(), reason="Trả kết quả") if following else None
-        # forward / return: a hand-over without a status change.
-        if dossier.status == Status.ACCEPTED:
-            transition(dossier, "start_processing", actor, locked=True)
-        now = timezone.now()
-        _finish(task, action, actor.user, note, at=now)
-        if task.returns_to_id:
-            origin = Task.objects.select_related("step").get(pk=task.returns_to_id)
-            following = _open_task(dossier, origin.step, now, agency_id=origin.agency_id, reason="Trả lại sau liên thông")
+        refusal = _refusal(dossier, action)
+        if refusal is not None:
+            refused = TransitionNotAllowed(refusal)
         else:
-            step = _next_step(task.step, action)
-            following = _open_task(dossier, step, now) if step else None
-            if following is None:
-                _end_workflow(dossier)
-        _event(
-            dossier,
-            action,
-            actor,
-            note,
-            {
-                "task": task.pk,
-                "from_step": task.step.code,
-                "to_step": following.step.code if following else None,
-                "to_step_name": following.step.name if following else None,
-                "to_agency": following.agency_id if following else None,
-                "to_agency_name": following.agency.name if following else None,
-            },
-        )
-        return following
+            try:
+                following = _perform(task, dossier, action, actor, note)
+            except TransitionNotAllowed as exc:
+                refused = exc  # raised before _perform wrote anything (see there)
+    if refused is not None:
+        raise refused  # after the block: the caller's transaction stays usable
+    return following
+
+
+def _refusal(dossier, action: str) -> str | None:
+    if dossier.is_final:
+        return f"Hồ sơ đã ở trạng thái «{Status(dossier.status).label}»."
+    if action not in (StepAction.REQUEST_SUPPLEMENT, StepAction.REQUEST_PAYMENT) and dossier.status in PAUSED:
+        return "Hồ sơ đang tạm dừng chờ bổ sung hoặc thực hiện nghĩa vụ tài chính."
+    return None
+
+
+def _perform(task: Task, dossier, action: str, actor: Actor, note: str) -> Task | None:
+    """The writes of :func:`complete` (the dossier's row lock held, the action allowed).
+
+    Every refusal (``TransitionNotAllowed``) must come before the first write: :func:`complete`
+    turns it into a clean refusal without a savepoint to roll back to.
+    """
+    from motcua.dossiers.procedure_facts import related_name
+    from motcua.workflow.deadlines import classify_timeliness
+
+    now = timezone.now()
+    if action in (StepAction.REQUEST_SUPPLEMENT, StepAction.REQUEST_PAYMENT):
+        transition(dossier, action, actor, note=note, data={"task": task.pk}, locked=True, at=now)
+        return task
+    if action in (StepAction.REFUSE, StepAction.STOP):
+        name = "refuse" if action == StepAction.REFUSE and dossier.status == Status.SUBMITTED else "stop"
+        ended = {"finished_at": now} if dossier.finished_at is None else {}
+        transition(dossier, name, actor, note=note, data={"task": task.pk}, locked=True, at=now, update_fields=ended)
+        _finish(task, action, actor.user, note, at=now)
+        _end_workflow(dossier, now)
+        return None
+    if action == StepAction.APPROVE:
+        if dossier.status == Status.ACCEPTED:
+            spec = TRANSITIONS["approve"]
+            if actor.role not in spec.roles:  # refuse before start_processing writes anything
+                raise TransitionNotAllowed(
+                    f"Vai trò của bạn không được phép thực hiện thao tác «{spec.label}».", forbidden=True
+                )
+            transition(dossier, "start_processing", actor, locked=True, at=now)
+        # Decision date and timeliness in the same UPDATE as the status (the deadlines receiver
+        # then finds nothing left to write).
+        fields = {"decided_at": now, "finished_at": now} if dossier.decided_at is None else {}
+        if dossier.appointment_at is not None:
+            fields["timeliness"] = classify_timeliness(dossier.decided_at or now, dossier.appointment_at)
+        transition(dossier, "approve", actor, note=note, data={"task": task.pk}, locked=True, at=now,
+                   update_fields=fields)
+        _finish(task, action, actor.user, note, at=now)
+        following = _next_step(task.step, action)
+        return _open_task(dossier, following, now, reason="Trả kết quả") if following else None
+    # forward / return: a hand-over without a status change.
+    if dossier.status == Status.ACCEPTED:
+        transition(dossier, "start_processing", actor, locked=True, at=now)
+    _finish(task, action, actor.user, note, at=now)
+    if task.returns_to_id:
+        origin = Task.objects.select_related("step").get(pk=task.returns_to_id)
+        following = _open_task(dossier, origin.step, now, agency_id=origin.agency_id, reason="Trả lại sau liên thông")
+    else:
+        step = _next_step(task.step, action)
+        following = _open_task(dossier, step, now) if step else None
+        if following is None:
+            _end_workflow(dossier, now)
+    _event(
+        dossier,
+        action,
+        actor,
+        note,
+        {
+            "task": task.pk,
+            "from_step": task.step.code,
+            "to_step": following.step.code if following else None,
+            "to_step_name": following.step.name if following else None,
+            "to_agency": following.agency_id if following else None,
+            "to_agency_name": related_name(following, "agency") if following else None,
+        },
+    )
+    return following
 
 
 def transfer(dossier, to_agency, actor, reason: str) -> Task:
@@ -414,6 +502,8 @@ def holding_report(dossier, now: dt.datetime | None = None) -> list[dict]:
 def on_dossier_transitioned(sender, dossier, event, transition, **kwargs) -> None:
     """Start the workflow when a dossier is accepted; close tasks when it reaches a final status."""
     if event.action in ("accept", "receive_at_counter"):
+        if getattr(dossier, "_workflow_started", False):
+            return  # started in the accepting transaction (start_workflow on this instance)
         if not DossierWorkflow.objects.filter(dossier_id=dossier.pk).exists():
             actor = Actor(user=event.actor, role=event.actor_role or Role.RECEPTION, agency=event.agency)
             try:
