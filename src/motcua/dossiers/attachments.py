@@ -213,6 +213,37 @@ def prepare_attachment(dossier: Dossier, component_id, upload, inspected: tuple[
     return attachment
 
 
+def insert_attachments(attachments: list[Attachment]) -> None:
+    """INSERT the (unsaved) ``attachments`` in one multi-row statement and set their ids.
+
+    What ``bulk_create`` does, without its PostgreSQL ``UNNEST`` form: building one typed array
+    per column cost three times the CPU for the one or two rows of a submission. Values are
+    prepared by each field as the ORM would (``pre_save`` for ``uploaded_at``, then
+    ``get_db_prep_save``); no model signals are sent, as with ``bulk_create``."""
+    if not attachments:
+        return
+    from django.db import connection
+
+    meta = Attachment._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    q = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(attachments))} RETURNING {q(meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(f.pre_save(a, True), connection) for a in attachments for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [r[0] for r in cursor.fetchall()]
+    if len(ids) != len(attachments):  # never expected: RETURNING gives one row per inserted row
+        raise RuntimeError("insert_attachments: RETURNING gave %d ids for %d rows" % (len(ids), len(attachments)))
+    for attachment, pk in zip(attachments, ids):
+        attachment.pk = pk
+        attachment._state.adding = False
+        attachment._state.db = connection.alias
+
+
 def delete_stored(names) -> None:
     """Remove files written for attachments whose rows were not committed."""
     storage = Attachment._meta.get_field("file").storage

@@ -487,7 +487,13 @@ def submit_complete(
     pairs. A repeated request with the same ``client_token`` returns the dossier the first one
     submitted (``replayed``) and stores nothing.
     """
-    from motcua.dossiers.attachments import AttachmentRejected, delete_stored, inspect_upload, prepare_attachment
+    from motcua.dossiers.attachments import (
+        AttachmentRejected,
+        delete_stored,
+        insert_attachments,
+        inspect_upload,
+        prepare_attachment,
+    )
 
     # No look-up of ``client_token`` first: the unique constraint on (owner, client_token) refuses
     # a second dossier at its INSERT, before any file is stored, and the first one is returned.
@@ -532,7 +538,7 @@ def submit_complete(
                 )
                 stored.append(attachment.file.name)
                 attachments.append(attachment)
-            Attachment.objects.bulk_create(attachments)
+            insert_attachments(attachments)
             _submit_draft(dossier, user, client_address=client_address, attachments=attachments, checked=True)
     except IntegrityError:
         delete_stored(stored)

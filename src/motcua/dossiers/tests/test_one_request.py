@@ -67,6 +67,9 @@ def test_submits_a_complete_dossier_in_one_request(client, auth, birth_procedure
         assert attachment.content_type == "application/pdf" and attachment.is_current and attachment.uploaded_by == citizen
         with attachment.file.open("rb") as fh:
             assert fh.read() == content
+    by_id = {a.pk: a for a in files}  # the ids answered are those of the rows (multi-row INSERT … RETURNING)
+    assert {(a["id"], a["component_id"], a["sha256"]) for a in body["attachments"]} == {
+        (pk, a.component_id, a.sha256) for pk, a in by_id.items()}
     event = DossierEvent.objects.get(dossier=dossier)
     assert (event.action, event.from_status, event.to_status, event.actor_role) == ("submit", 0, 1, "applicant")
     assert OutboxMessage.objects.filter(recipient__in=[citizen.phone, citizen.email]).count() == 2
@@ -197,3 +200,14 @@ def test_procedure_by_code_cache_follows_edits(birth_procedure, monkeypatch):
     now = procedure_facts.time.monotonic()
     monkeypatch.setattr(procedure_facts.time, "monotonic", lambda: now + procedure_facts.TTL + 1)
     assert procedure_facts.active_procedure(birth_procedure.code) is None
+
+
+def test_several_files_for_one_component_are_versions(client, auth, birth_procedure, required):
+    files = _files(required)
+    first = f"component_{required[0].pk}"
+    files[first] = [files[first], SimpleUploadedFile("trang-2.pdf", PDF + b"trang 2")]
+    response = _post(client, auth, birth_procedure, files)
+    assert response.status_code == 201, response.content
+    rows = Attachment.objects.filter(component=required[0]).order_by("version")
+    assert [(a.version, a.is_current, a.original_name) for a in rows] == [
+        (1, True, f"giay-{required[0].pk}.pdf"), (2, True, "trang-2.pdf")]
