@@ -7,9 +7,11 @@ import datetime as dt
 import json
 import re
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import NinjaJSONEncoder
 from ninja.responses import Status as Reply
 from pydantic import ValidationError as SchemaError
 
@@ -424,4 +426,7 @@ def track(request, code: str):
     found = lookup(code)
     if found is None:
         return _error(404, "Không tìm thấy hồ sơ có mã này.")
-    return Reply(200, found.view)
+    # Rendered directly: ``lookup`` builds exactly TrackingOut's fields from typed columns, so
+    # re-validating them through pydantic (about 0.1 ms, a tenth of the request) adds nothing;
+    # test_tracking_api_answers_exactly_the_schema compares both.
+    return HttpResponse(json.dumps(found.view, cls=NinjaJSONEncoder), content_type="application/json; charset=utf-8")

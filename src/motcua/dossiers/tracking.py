@@ -59,14 +59,18 @@ class Tracked:
 
 
 _SQL: str | None = None
+_STATUS_LABELS = {int(s): s.label for s in Status}
+_ACTION_LABELS = {name: spec.label for name, spec in TRANSITIONS.items()}
 
 
 def _lookup_sql() -> str:
     """The lookup statement, built once from the models' table and column names.
 
-    First part: the dossier, its procedure and receiving agency, and one row per event (LEFT JOIN:
-    a dossier without events still answers). Second part: its electronic results, only once
-    returned. Rows are ordered by dossier id, part, time, id.
+    Three parts with the same columns, in order: the dossier with its procedure and receiving
+    agency (one row), its events (one row each, so the dossier's columns are not repeated per
+    event), its electronic results (only once returned, and only when asked). Each part finds the
+    dossier by the unique code index. Columns: dossier id, status, part, time, text, number, id,
+    then the dossier's applicant, procedure name and code, agency name, appointment, return dates.
     """
     global _SQL
     if _SQL is None:
@@ -76,29 +80,40 @@ def _lookup_sql() -> str:
 
         qn = connection.ops.quote_name
 
-        def col(model, name):
-            return qn(model._meta.get_field(name).column)
+        def d(name):
+            return "d." + qn(Dossier._meta.get_field(name).column)
+
+        def e(name):
+            return "e." + qn(DossierEvent._meta.get_field(name).column)
+
+        def r(name):
+            return "r." + qn(Result._meta.get_field(name).column)
+
+        def p(name):
+            return "p." + qn(Procedure._meta.get_field(name).column)
+
+        def a(name):
+            return "a." + qn(Agency._meta.get_field(name).column)
 
         D, P, A, E, R = (qn(m._meta.db_table) for m in (Dossier, Procedure, Agency, DossierEvent, Result))
-        where = f"d.{col(Dossier, 'code')} IN (%s, %s)"
+        found = f"{d('code')} IN (%s, %s) AND {d('status')}"
         _SQL = (
-            f"SELECT d.{col(Dossier, 'id')}, d.{col(Dossier, 'status')}, d.{col(Dossier, 'code')}, "
-            f"d.{col(Dossier, 'applicant_name')}, d.{col(Dossier, 'submitted_at')}, d.{col(Dossier, 'appointment_at')}, "
-            f"d.{col(Dossier, 'returned_at')}, p.{col(Procedure, 'name')}, p.{col(Procedure, 'code')}, a.{col(Agency, 'name')}, "
-            f"0, e.{col(DossierEvent, 'at')}, e.{col(DossierEvent, 'action')}, e.{col(DossierEvent, 'to_status')}, "
-            f"e.{col(DossierEvent, 'id')}, NULL "
-            f"FROM {D} d INNER JOIN {P} p ON p.{col(Procedure, 'id')} = d.{col(Dossier, 'procedure')} "
-            f"INNER JOIN {A} a ON a.{col(Agency, 'id')} = d.{col(Dossier, 'receiving_agency')} "
-            f"LEFT OUTER JOIN {E} e ON e.{col(DossierEvent, 'dossier')} = d.{col(Dossier, 'id')} "
-            f"WHERE {where} AND d.{col(Dossier, 'status')} <> %s "
+            f"SELECT {d('id')}, {d('status')}, 0, {d('submitted_at')}, {d('code')}, NULL, 0, {d('applicant_name')}, "
+            f"{p('name')}, {p('code')}, {a('name')}, {d('appointment_at')}, {d('returned_at')} "
+            f"FROM {D} d INNER JOIN {P} p ON {p('id')} = {d('procedure')} "
+            f"INNER JOIN {A} a ON {a('id')} = {d('receiving_agency')} "
+            f"WHERE {found} <> %s "
             f"UNION ALL "
-            f"SELECT d.{col(Dossier, 'id')}, d.{col(Dossier, 'status')}, d.{col(Dossier, 'code')}, "
-            f"NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-            f"1, r.{col(Result, 'created_at')}, r.{col(Result, 'name')}, r.{col(Result, 'id')}, r.{col(Result, 'id')}, "
-            f"r.{col(Result, 'code')} "
-            f"FROM {D} d INNER JOIN {R} r ON r.{col(Result, 'dossier')} = d.{col(Dossier, 'id')} "
-            f"WHERE {where} AND d.{col(Dossier, 'status')} = %s AND %s AND r.{col(Result, 'is_electronic')} "
-            f"ORDER BY 1, 11, 12, 15"
+            f"SELECT {d('id')}, {d('status')}, 1, {e('at')}, {e('action')}, {e('to_status')}, {e('id')}, "
+            f"NULL, NULL, NULL, NULL, NULL, NULL "
+            f"FROM {D} d INNER JOIN {E} e ON {e('dossier')} = {d('id')} "
+            f"WHERE {found} <> %s "
+            f"UNION ALL "
+            f"SELECT {d('id')}, {d('status')}, 2, {r('created_at')}, {r('name')}, {r('id')}, {r('id')}, "
+            f"{r('code')}, NULL, NULL, NULL, NULL, NULL "
+            f"FROM {D} d INNER JOIN {R} r ON {r('dossier')} = {d('id')} "
+            f"WHERE {found} = %s AND %s AND {r('is_electronic')} "
+            f"ORDER BY 1, 3, 4, 7"
         )
     return _SQL
 
@@ -126,32 +141,31 @@ def lookup(code: str, *, results: bool = False) -> Tracked | None:
     upper = normalise_code(code)
     if not upper:
         return None
+    draft, returned = int(Status.DRAFT), int(Status.RETURNED)
     with connection.cursor() as cursor:
         cursor.execute(
-            _lookup_sql(), [upper, typed, int(Status.DRAFT), upper, typed, int(Status.RETURNED), bool(results)]
+            _lookup_sql(), [upper, typed, draft, upper, typed, draft, upper, typed, returned, bool(results)]
         )
         rows = cursor.fetchall()
     if not rows:
         return None
-    first = rows[0]
+    first = rows[0]  # part 0: the dossier (the lowest id if both spellings matched two dossiers)
     pk, status = first[0], first[1]
     timeline, found = [], []
-    for row in rows:
-        if row[0] != pk:  # both spellings matched two dossiers: keep the first, as before
+    for row in rows[1:]:
+        if row[0] != pk:
             break
-        if row[10] == 0:
-            if row[14] is None:
-                continue  # no events yet
-            action, to_status = row[12], row[13]
+        if row[2] == 1:
+            action, to_status = row[4], row[5]
             timeline.append(
                 {
-                    "at": _aware(row[11]),
-                    "action": TRANSITIONS[action].label if action in TRANSITIONS else action,
-                    "status": Status(to_status).label if to_status is not None else "",
+                    "at": _aware(row[3]),
+                    "action": _ACTION_LABELS.get(action, action),
+                    "status": _STATUS_LABELS.get(to_status, "") if to_status is not None else "",
                 }
             )
         else:
-            found.append({"pk": row[13], "name": row[12], "code": row[15]})
+            found.append({"pk": row[5], "name": row[4], "code": row[7]})
     needed = []
     if status == Status.SUPPLEMENT_REQUESTED:
         request = supplement_request(Dossier(pk=pk, status=status)) or {"items": []}
@@ -163,20 +177,21 @@ def lookup(code: str, *, results: bool = False) -> Tracked | None:
         if not needed and request.get("note"):
             needed = [request["note"]]
     view = {
-        "code": first[2],
-        "procedure": first[7],
-        "procedure_code": first[8],
+        "code": first[4],
+        "procedure": first[8],
+        "procedure_code": first[9],
         "status": status,
         "status_label": Status(status).label,
-        "applicant": mask_name(first[3]),
-        "receiving_agency": first[9],
-        "submitted_at": _aware(first[4]),
-        "appointment_at": _aware(first[5]),
-        "returned_at": _aware(first[6]),
+        "applicant": mask_name(first[7]),
+        "receiving_agency": first[10],
+        "submitted_at": _aware(first[3]),
+        "appointment_at": _aware(first[11]),
+        "returned_at": _aware(first[12]),
         "needed": needed,
         "timeline": timeline,
     }
     return Tracked(pk=pk, status=status, view=view, results=found)
+
 
 def dossiers_of_person(contact: str, identity: str):
     """Dossiers whose applicant has this phone or e-mail and this identity number."""

@@ -143,3 +143,25 @@ def test_tracking_page_shows_local_times_and_english(client, complete_draft, cit
     assert "Nộp hồ sơ trực tuyến → Mới đăng ký" in html and "Chưa có (hồ sơ chưa được tiếp nhận)" in html
     english = client.get("/tra-cuu", {"ma": dossier.code}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Nộp hồ sơ" not in english and "Mới đăng ký" not in english
+
+
+def test_tracking_api_answers_exactly_the_schema(client, complete_draft, citizen, birth_procedure):
+    """The API renders ``lookup``'s view without pydantic: the same JSON as TrackingOut would give."""
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from motcua.dossiers.api import TrackingOut
+
+    dossier = submit(complete_draft, citizen)
+    component = birth_procedure.components.order_by("order").first()
+    transition(dossier, "request_supplement", Actor(None, "reception", agency=dossier.receiving_agency),
+               data={"items": [{"component_id": component.pk, "note": "Ảnh bị mờ"}]})
+    response = client.get(f"/api/v1/dossiers/tracking/{dossier.code.lower()}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    view = tracking.lookup(dossier.code).view
+    assert set(view) == set(TrackingOut.model_fields)
+    expected = json.loads(json.dumps(TrackingOut.model_validate(view).model_dump(), cls=NinjaJSONEncoder))
+    assert response.json() == expected
+    assert expected["applicant"] == "N*** V*** A" and expected["needed"] == [f"{component.name} – Ảnh bị mờ"]
+    assert "Nguyễn Văn An" not in response.content.decode()
