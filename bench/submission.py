@@ -124,11 +124,84 @@ def interleave(per_worker: list[list], concurrency: int) -> list:
     return out
 
 
+# --- where the CPU goes: server (granian workers), PostgreSQL backends serving them, clients
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a process, or None if it is gone."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(port: int) -> set[int]:
+    """granian listening on ``port`` and its worker processes."""
+    roots, parents = set(), {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        st = _stat(int(entry))
+        if st:
+            parents[int(entry)] = st[0]
+        if any(b"granian" in c for c in cmd[:2]) and str(port).encode() in cmd:
+            roots.add(int(entry))
+    return roots | {pid for pid, ppid in parents.items() if ppid in roots}
+
+
+def _db_pids(app_name: str) -> set[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [app_name])
+        pids = {r[0] for r in cursor.fetchall()}
+    connection.close()
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent by the server processes, their PostgreSQL backends (this run's
+    application_name) and the client processes (reaped children) between start() and stop().
+    Backends that end in between are missed (connections are kept for DB_CONN_MAX_AGE)."""
+
+    def __init__(self, port: int, app_name: str):
+        self.port, self.app_name = port, app_name
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        import resource
+
+        out = {"server": {}, "postgres": {}}
+        for name, pids in (("server", _server_pids(self.port)), ("postgres", _db_pids(self.app_name))):
+            for pid in pids:
+                st = _stat(pid)
+                if st:
+                    out[name][pid] = st[1]
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["clients"] = {0: ru.ru_utime + ru.ru_stime}
+        return out
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self, n: int) -> dict:
+        after = self._sample()
+        per = {}
+        for name in after:
+            per[name] = sum(v - self.before[name].get(pid, 0.0) for pid, v in after[name].items())
+        return {f"cpu_ms_{k}": round(v * 1000 / n, 2) for k, v in per.items()} | {
+            "cpu_ms_total": round(sum(per.values()) * 1000 / n, 2)}
+
+
 def _files_on_disk(media: str) -> int:
     return sum(1 for p in Path(media).rglob("*") if p.is_file() and p.stat().st_size > FILE_SIZE - 64)
 
 
-def run_one_request(base: str, components: list[int], tokens: list[str], run: str, media: str) -> list[Row]:
+def run_one_request(base: str, components: list[int], tokens: list[str], run: str, media: str, meter) -> list[Row]:
     """N complete submissions, one multipart request each; then checks that each did everything."""
     import json
 
@@ -150,7 +223,9 @@ def run_one_request(base: str, components: list[int], tokens: list[str], run: st
     http_load("warm-up", base, requests(f"{run}-warm-", 4 * CONCURRENCY), concurrency=CONCURRENCY, ok_statuses=(201,))
     reqs = requests(f"{run}-one-", N)
     on_disk = _files_on_disk(media)
+    meter.start()
     row = http_load("submission in ONE API request (2×200 KB)", base, reqs, concurrency=CONCURRENCY, ok_statuses=(201,))
+    row.extra.update(meter.stop(N))
     _BODIES.clear()
     on_disk = _files_on_disk(media) - on_disk
     mine = Dossier.objects.filter(client_token__startswith=f"{run}-one-")
@@ -177,7 +252,7 @@ def _outbox_rows(prefix: str) -> int:
     return OutboxMessage.objects.filter(subject__in=subjects).values("subject").distinct().count()
 
 
-def run_steps(base: str, components: list[int], tokens: list[str], run: str) -> list[Row]:
+def run_steps(base: str, components: list[int], tokens: list[str], run: str, meter) -> list[Row]:
     """The five-request flow: create, PATCH, two uploads, submit."""
     import json
 
@@ -188,18 +263,19 @@ def run_steps(base: str, components: list[int], tokens: list[str], run: str) -> 
     headers = [{"Authorization": f"Bearer {t}", "Content-Type": "application/json"} for t in tokens]
     # 1. create the drafts (client_token lets us find them afterwards)
     creates = [
-        ("POST", "/api/v1/dossiers/", json.dumps({"procedure_code": PROCEDURE, "client_token": f"{run}-{i}"}).encode(),
+        ("POST", "/api/v1/dossiers/", json.dumps({"procedure_code": PROCEDURE, "client_token": f"{run}-steps-{i}"}).encode(),
          headers[i % USERS])
         for i in range(N)
     ]
+    meter.start()
     create_row = http_load("create draft (POST)", base, creates, concurrency=CONCURRENCY, ok_statuses=(201,))
-    ids = dict(Dossier.objects.filter(client_token__startswith=f"{run}-").exclude(
-        client_token__startswith=f"{run}-one-").values_list("client_token", "pk"))
+    cpu_create = meter.stop(N)
+    ids = dict(Dossier.objects.filter(client_token__startswith=f"{run}-steps-").values_list("client_token", "pk"))
     connection.close()
     # 2. per draft: PATCH e-form, two uploads, submit; one worker runs one draft's steps in order
     per_worker: list[list] = [[] for _ in range(CONCURRENCY)]
     for i in range(N):
-        pk = ids[f"{run}-{i}"]
+        pk = ids[f"{run}-steps-{i}"]
         h = headers[i % USERS]
         hb = {"Authorization": h["Authorization"]}
         steps = [("PATCH", f"/api/v1/dossiers/{pk}", json.dumps({"form_data": FORM}).encode(), h)]
@@ -209,9 +285,11 @@ def run_steps(base: str, components: list[int], tokens: list[str], run: str) -> 
         steps.append(("POST", f"/api/v1/dossiers/{pk}/submit", None, hb))
         per_worker[i % CONCURRENCY].extend(steps)
     reqs = interleave(per_worker, CONCURRENCY)
+    meter.start()
     start = time.perf_counter()
     flow = http_load("fill + 2 uploads + submit", base, reqs, concurrency=CONCURRENCY, ok_statuses=(200, 201))
     flow_seconds = time.perf_counter() - start
+    cpu_flow = meter.stop(N)
     _BODIES.clear()
 
     # Latencies come back worker by worker, in order: chunks of four are one draft's steps.
@@ -231,7 +309,7 @@ def run_steps(base: str, components: list[int], tokens: list[str], run: str) -> 
         "submission in 5 requests, end to end", end_to_end, create_row.seconds + flow_seconds,
         errors=create_row.errors + flow.errors + (N - submitted),
         extra={"submitted": submitted, "distinct_codes": len(set(codes)), "attachment_bytes": FILE_SIZE,
-               "requests_per_submission": 5},
+               "requests_per_submission": 5, **{k: round(cpu_create[k] + cpu_flow[k], 2) for k in cpu_flow}},
     )
     return [create_row, flow, patch, upload, submit, total]
 
@@ -243,17 +321,25 @@ def main() -> None:
     media = tempfile.mkdtemp(prefix="motcua-bench-media-")
     run = uuid.uuid4().hex[:8]
     rows: list[Row] = []
+    app_name = f"bench-submission-{run}"
+    url = os.environ["DATABASE_URL"]
+    url += ("&" if "?" in url else "?") + f"application_name={app_name}"
     try:
-        with serve(extra_env={"MEDIA_ROOT": media}) as base:
+        with serve(extra_env={"MEDIA_ROOT": media, "DATABASE_URL": url}) as base:
+            meter = CpuMeter(int(base.rsplit(":", 1)[1].strip("/")), app_name)
             if "one" in flows:
-                rows += run_one_request(base, components, tokens, run, media)
+                rows += run_one_request(base, components, tokens, run, media, meter)
             if "steps" in flows:
-                rows += run_steps(base, components, tokens, run)
+                rows += run_steps(base, components, tokens, run, meter)
     finally:
         shutil.rmtree(media, ignore_errors=True)
     report("submission", rows, note=f"{N} submissions per flow, {CONCURRENCY} clients, 2 × 200 KB each; "
            + "; ".join(f"{r.operation.strip()}: {r.extra['submitted']} submitted, {r.extra['distinct_codes']} codes"
                        for r in rows if "submitted" in r.extra))
+    for r in rows:
+        if "cpu_ms_total" in r.extra:
+            print(f"CPU per submission, {r.operation.strip()}: " + ", ".join(
+                f"{k.removeprefix('cpu_ms_')} {v:.1f} ms" for k, v in r.extra.items() if k.startswith("cpu_ms_")))
 
 
 if __name__ == "__main__":
