@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import services
@@ -18,6 +23,38 @@ def _int(value, default=1):
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _href(q: str, **params) -> str:
+    """``?q=…&linh-vuc=…`` in the order given, empty parameters left out: the bytes the template
+    used to write (q URL-encoded, the other values HTML-escaped), built once per link in Python."""
+    parts = [f"?q={quote(q, safe='/')}"]
+    parts += [f"&{name.replace('_', '-')}={escape(value)}" for name, value in params.items() if value]
+    return mark_safe("".join(parts))
+
+
+def _list_links(q: str, params: dict, page: int, facets: dict, results) -> dict:
+    """Facet and pager links and each result's line of details, prepared for catalog/list.html
+    (the same markup the template built with nested tags: a third of the page's CPU)."""
+    field, level, service_level = params["field"], params["level"], params["service_level"]
+    labels = {code: _(label) for code, label in Procedure.Level.choices}
+    rows = []
+    for p in results:
+        details = [p.code, *([p.field.name] if p.field else []), *(labels.get(lv) or (_(lv) if lv else lv) for lv in p.levels)]
+        rows.append({"p": p, "details": " · ".join(details)})
+    return {
+        "rows": rows,
+        "all_levels_href": _href(q, linh_vuc=field),
+        "level_links": [
+            {"href": _href(q, cap=f["code"], linh_vuc=field), "f": f, "current": level == f["code"]} for f in facets.get("levels", [])
+        ],
+        "all_fields_href": _href(q, cap=level),
+        "field_links": [
+            {"href": _href(q, linh_vuc=f["code"], cap=level), "f": f, "current": field == f["code"]} for f in facets.get("fields", [])
+        ],
+        "prev_href": _href(q, linh_vuc=field, cap=level, muc_do=service_level, trang=str(page - 1)),
+        "next_href": _href(q, linh_vuc=field, cap=level, muc_do=service_level, trang=str(page + 1)),
+    }
 
 
 @require_GET
@@ -48,6 +85,7 @@ def procedure_list(request):
         "error": error,
         "service_levels": ServiceLevel.choices,
         "level_names": dict(Procedure.Level.choices),
+        **_list_links(q, params, page, facets, results),
     }
     return render(request, "catalog/list.html", context, status=400 if error else 200)
 

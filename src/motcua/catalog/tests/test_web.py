@@ -101,6 +101,18 @@ def test_api_search_and_detail(client, agencies):
     assert client.get("/api/v1/procedures/không-có").json()["detail"] == "Không tìm thấy dữ liệu yêu cầu."
 
 
+def test_api_search_answer_has_the_documented_schema(client, agencies):
+    """The search view renders its answer without ninja's validation: it must be exactly what
+    SearchOut documents (same keys, types and values once validated)."""
+    from motcua.catalog.api import SearchOut
+
+    load_demo_catalogue()
+    for params in ({"q": "dang ky"}, {"q": "ho tich", "per_page": 3, "page": 2}, {}, {"q": "zzzqqq"}):
+        body = client.get("/api/v1/procedures", params).json()
+        assert SearchOut.model_validate(body).model_dump(mode="json") == body, params
+    assert body["results"] == [] and body["count"] == 0 and body["facets"] == {"fields": [], "levels": []}
+
+
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).include(path_regex="^/api/v1/procedures")
 
 
