@@ -291,8 +291,13 @@ def submit_in_one_request(request):
     fields ``component_<id>`` (the ids of GET /catalog procedure components). 201: submitted (code
     allocated, status 1, applicant notified); 200: a repeated request with the same
     ``client_token``, answered with the dossier already submitted (nothing stored again)."""
+    text = request.POST.get("data") or ""
+    if "\x00" in text or "\\u0000" in text:  # as RejectNulMiddleware does for JSON bodies
+        from motcua.core.middleware import NUL_MESSAGE
+
+        return _error(400, NUL_MESSAGE, {"data": NUL_MESSAGE})
     try:
-        raw = json.loads(request.POST.get("data") or "")
+        raw = json.loads(text)
     except ValueError:
         return _error(400, "Thiếu phần data hoặc data không phải JSON hợp lệ.", {"data": "JSON không hợp lệ."})
     if not isinstance(raw, dict):

@@ -142,6 +142,11 @@ def test_invalid_data_is_refused_with_vietnamese_messages(client, auth, birth_pr
     assert wrong_type.status_code == 400 and wrong_type.json()["errors"][0]["field"] == "form_data"
     no_code = client.post(URL, {"data": json.dumps({"form_data": GOOD_FORM})}, **auth)
     assert no_code.status_code == 400 and no_code.json()["errors"][0]["field"] == "procedure_code"
+    for nul in ("1.001193\x00", "kiosk\x00"):  # PostgreSQL cannot store NUL: a 400, never a 500
+        bad = _post(client, auth, birth_procedure, _files(required), procedure_code=nul)
+        assert bad.status_code == 400 and "NUL" in bad.json()["detail"]
+        bad = _post(client, auth, birth_procedure, _files(required), token=nul)
+        assert bad.status_code == 400 and "NUL" in bad.json()["detail"]
     unknown = _post(client, auth, birth_procedure, _files(required), procedure_code="KHONG.CO")
     assert unknown.status_code == 404 and unknown.json()["detail"] == "Không tìm thấy thủ tục."
     _nothing_stored()
