@@ -45,9 +45,10 @@ def test_accepted_ipn_is_one_short_transaction(client, awaiting):
         answer, sql = capture(client, params)
         assert answer["RspCode"] == "00"
         own = until_commit(sql)
-        # BEGIN, the gate (payment, its history, the request, the log), the dossier locked,
-        # its update and its event (transition), COMMIT.
-        assert len(own) == 6, own
+        # BEGIN, the gate (payment, its history, the request, the log, the dossier locked),
+        # the dossier's update and its event (transition), COMMIT.
+        assert len(own) == 5, own
+        assert "FOR UPDATE OF d" in own[1]
         assert own[0] == "BEGIN" and own[1].startswith("WITH paid AS (UPDATE payments_payment")
         assert not any("SAVEPOINT" in s for s in own)
         assert sum('"payments_payment"' in s or "payments_payment " in s for s in own) == 1
@@ -62,7 +63,7 @@ def test_accepted_ipn_is_one_short_transaction(client, awaiting):
         assert log.params["vnp_TxnRef"] == payment.reference and log.remote_addr == "127.0.0.1"
         assert payment.transitions.filter(event="confirm", from_state="pending").count() == 1
     # With the receivers (notice queued, pause accounted, statistics): was 23 before issue 6.
-    assert counts[1] == counts[2] <= 16, counts
+    assert counts[1] == counts[2] <= 14, counts
     # A replay: the refused gate, one read to explain it, then the rejection logged.
     answer, sql = capture(client, params)
     assert answer["RspCode"] == "02"
@@ -82,3 +83,26 @@ def test_late_payment_of_an_expired_order_goes_through_the_gate(client, awaiting
     assert list(payment.transitions.values_list("event", "from_state")) == [
         ("create", ""), ("expire", "pending"), ("confirm", "expired")]
     assert payment.raw_callbacks[-1]["vnp_TxnRef"] == payment.reference
+
+
+def test_dossier_moves_on_only_when_its_last_request_is_paid(client, awaiting):
+    """The gate reads the dossier in the statement that settles the request: the request it
+    settles must not count as still open, another one must."""
+    from motcua.payments.models import PaymentRequest
+
+    dossier = awaiting()
+    first = dossier.payment_requests.get()
+    second = PaymentRequest.objects.create(dossier=dossier, amount=first.amount)
+    payment, params = signed_ipn(dossier, "81200")  # pays the newest open request
+    assert payment.request_id == second.pk
+    assert capture(client, params)[0]["RspCode"] == "00"
+    dossier.refresh_from_db()
+    assert dossier.status == Status.PAYMENT_REQUESTED and dossier.paid_online == 2
+    second.refresh_from_db()
+    assert second.settled_at is not None
+    payment, params = signed_ipn(dossier, "81201")
+    assert payment.request_id == first.pk
+    assert capture(client, params)[0]["RspCode"] == "00"
+    dossier.refresh_from_db()
+    assert dossier.status == Status.SUBMITTED
+    assert dossier.events.filter(action="payment_received").count() == 1
