@@ -1,9 +1,13 @@
 """Verified payment callbacks per second on PostgreSQL over HTTP (granian). Target: >= 500/s.
 
 Each accepted VNPAY IPN is the full path: HMAC-SHA512 check in constant time, amount, currency
-and merchant against our record, row lock, state transition with history, request settled,
-dossier moved on (``payment_received`` with its event), ``paid_online`` set, callback logged.
-Replays (already confirmed) and forged signatures are measured too; both are logged.
+and merchant against our record, the conditional update that makes it idempotent, state
+transition with history, request settled, callback logged, dossier moved on inline
+(``payment_received`` with its event, ``paid_online`` set) and what that transition sets off
+after commit: the applicant's SMS notice queued, the paused clock resumed (the dossiers are made
+as ``request_payment`` leaves them: paused, with an appointment and a phone), statistics counted.
+Replays (already confirmed) and forged signatures are measured too; both are logged. The note
+gives the SQL statements of one accepted callback.
 """
 
 from __future__ import annotations
@@ -77,8 +81,8 @@ def main() -> None:
     from motcua.payments.contrib.vnpay import VnpayGateway
     from motcua.payments.models import GatewayCallbackLog, Payment
 
-    payments = generate(N + 500)
-    warm, local, measured = payments[:200], payments[200:500], payments[500:]
+    payments = generate(N + 501)
+    warm, local, measured, counted = payments[:200], payments[200:500], payments[500:-1], payments[-1:]
     good = ipn_paths(measured)
     warm_paths = ipn_paths(warm)
     forged = ipn_paths(measured[:N // 2], forged=True)
@@ -93,6 +97,11 @@ def main() -> None:
     rows.append(timed("accepted callback, full path (in process)",
                       lambda i: handle_callback("vnpay", local_params[i], remote_addr="127.0.0.1"), 300, warmup=0))
     rows[1].extra["http"] = False
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as statements:
+        outcome = handle_callback("vnpay", dict(parse_qsl(urlsplit(ipn_paths(counted)[0]).query)), remote_addr="127.0.0.1")
+    assert outcome.accepted, outcome
 
     with serve() as base:
         http_load("warm-up", base, warm_paths, concurrency=4)
@@ -110,7 +119,8 @@ def main() -> None:
         "payment_callbacks",
         rows,
         note=f"{paid}/{len(measured)} payments paid once, {replays} replays refused; "
-        f"accepted {accepted:.0f}/s (target >= 500/s)",
+        f"accepted {accepted:.0f}/s (target >= 500/s); {len(statements)} SQL statements per accepted callback "
+        "(BEGIN and COMMIT included)",
     )
     if paid != len(measured):
         raise SystemExit("not every callback was recorded exactly once")
