@@ -54,9 +54,12 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+MAX_PAGE = 20_000  # 1M rows: a larger ?trang= would overflow the database's OFFSET (an error page)
+
+
 def _page_number(request) -> int:
     try:
-        return max(int(request.GET.get("trang", "1")), 1)
+        return min(max(int(request.GET.get("trang", "1")), 1), MAX_PAGE)
     except ValueError:
         return 1
 
@@ -505,22 +508,29 @@ def work_inbox(request):
     status = request.GET.get("trang-thai", "")
     valid = {str(s) for s, _ in forms.INBOX_STATUSES}
     q = request.GET.get("q", "").strip()
-    if q:
-        qs = services.visible_dossiers(request.user).filter(_search_filter(q))
-    else:
-        qs = Dossier.objects.filter(current_agency_id__in=ids)
-    if status in valid:
-        qs = qs.filter(status=int(status))
-    elif not q:
-        qs = qs.filter(status__in=[s for s, _ in forms.INBOX_STATUSES])
     agency = request.GET.get("co-quan", "")
-    one_agency = len(ids) == 1
-    if agency.isdigit() and int(agency) in ids:
-        qs = qs.filter(current_agency_id=int(agency))
-        one_agency = True
-    # Tuples, not model instances: building 50 deferred Dossier + Procedure objects cost ~2 ms.
-    qs = qs.values_list(*_INBOX_COLUMNS).order_by(*_by_time("appointment_at", not one_agency))
-    rows, number, has_next = _paginate(qs, request)
+    chosen = agency.isdigit() and int(agency) in ids
+    agencies = [int(agency)] if chosen else sorted(ids)
+    statuses = [int(status)] if status in valid else [s for s, _ in forms.INBOX_STATUSES]
+    if not q and connection.vendor == "postgresql" and len(agencies) * len(statuses) <= _MERGE_MAX_PARTS:
+        number = _page_number(request)
+        rows = _inbox_page(agencies, statuses, number)
+        has_next = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+    else:
+        if q:
+            qs = services.visible_dossiers(request.user).filter(_search_filter(q))
+            if status in valid:
+                qs = qs.filter(status=int(status))
+        else:
+            qs = Dossier.objects.filter(status__in=statuses)
+        if chosen or (not q and len(agencies) == 1):
+            qs = qs.filter(current_agency_id=agencies[0])
+        elif not q:
+            qs = qs.filter(current_agency_id__in=agencies)
+        # Tuples, not model instances: building 50 deferred Dossier + Procedure objects cost ~2 ms.
+        qs = qs.values_list(*_INBOX_COLUMNS).order_by(*_by_time("appointment_at", len(agencies) > 1))
+        rows, number, has_next = _paginate(qs, request)
     return render(
         request,
         "office/work_inbox.html",
@@ -542,6 +552,41 @@ def _short(text: str, limit: int) -> str:
 
 
 _INBOX_COLUMNS = ("id", "code", "status", "applicant_name", "appointment_at", "procedure__name")
+_MERGE_MAX_PARTS = 40
+
+
+def _inbox_part_sql() -> str:
+    d, p = Dossier._meta, Procedure._meta
+    return (
+        f'SELECT d.id, d.code, d.status, d.applicant_name, d.appointment_at, p.name FROM "{d.db_table}" d '
+        f'JOIN "{p.db_table}" p ON p.id = d.procedure_id '
+        "WHERE d.current_agency_id = %s AND d.status = %s ORDER BY d.appointment_at, d.id LIMIT %s"
+    )
+
+
+def _inbox_page(agencies: list[int], statuses: list[int], number: int) -> list[tuple]:
+    """Page ``number`` of the work inbox on PostgreSQL, plus one row to tell if there is a next page:
+    rows of :data:`_INBOX_COLUMNS` held by ``agencies`` in ``statuses``, by appointment then id
+    (dossiers without an appointment last, as the ORM's ascending order puts NULLs on PostgreSQL).
+
+    Each (agency, status) pair is read in the order of the ``(current_agency, status,
+    appointment_at)`` index, at most as many rows as the pages up to this one, and the parts are
+    merged: with ``status IN (…)`` PostgreSQL walked the whole ``appointment_at`` index instead
+    (5.3 s for the default page at 1M dossiers; 0.9 ms merged). The text depends only on the number
+    of parts, so psycopg prepares it once per process (no ORM compilation, no planning per page)."""
+    part = _inbox_part_sql()
+    upto = number * PAGE_SIZE + 1
+    pairs = [(a, s) for a in agencies for s in statuses]
+    if len(pairs) == 1:
+        sql, params = part + " OFFSET %s", [agencies[0], statuses[0], PAGE_SIZE + 1, (number - 1) * PAGE_SIZE]
+    else:
+        sql = " UNION ALL ".join(f"({part})" for _ in pairs) + " ORDER BY 5, 1 LIMIT %s OFFSET %s"
+        params = [v for a, s in pairs for v in (a, s, upto)] + [PAGE_SIZE + 1, (number - 1) * PAGE_SIZE]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 _INBOX_ROW = (
     '<tr><td><a href="{href}{pk}/">{code}</a></td><td>{procedure}</td><td>{applicant}</td>'
     "<td>{status}</td><td>{due}</td><td{late}>{left}</td></tr>"

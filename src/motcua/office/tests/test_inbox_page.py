@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.urls import reverse
 from django.utils import timezone
 
 from motcua.dossiers.models import Dossier, Status
-from motcua.office.tests.conftest import submit_dossier
+from motcua.office.tests.conftest import make_staff, submit_dossier
+from motcua.organisations.models import Agency, StaffRole
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
@@ -52,3 +54,50 @@ def test_inbox_shows_only_the_staff_agency_and_says_when_empty(client, specialis
     assert d.code not in html and "Không có hồ sơ phù hợp." in html
     client.force_login(specialist)
     assert d.code in client.get(reverse("office:inbox")).content.decode()
+
+
+def _codes(html: str) -> list[str]:
+    return re.findall(r'<a href="/can-bo/ho-so/\d+/">(TEST-\d+)</a>', html)
+
+
+def test_inbox_pages_merge_agencies_and_statuses_in_time_order(client, procedure, agency, other_agency, citizen, monkeypatch):
+    """On PostgreSQL each (agency, status) is read apart and merged; the pages must equal the plain
+    ORM order (appointment, then id; no appointment last on PostgreSQL) and stay in scope."""
+    from motcua.office import forms, views
+
+    staff = make_staff(agency, "specialist", username="hai-co-quan")
+    StaffRole.objects.create(user=staff, agency=other_agency, role="specialist")
+    third = Agency.objects.create(code="000.00.03.H31", name="UBND phường Lê Chân", kind=Agency.Kind.COMMUNE_COMMITTEE, level=Agency.Level.COMMUNE)
+    statuses = [Status.ACCEPTED, Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.DECIDED, Status.RETURNED]
+    now = timezone.now().replace(microsecond=0)
+    for i in range(23):
+        place = [agency, other_agency, agency, third][i % 4]
+        due = None if i in (5, 12) else now + dt.timedelta(hours=(i * 5) % 7)  # ties on purpose
+        Dossier.objects.create(
+            procedure=procedure, receiving_agency=place, competent_agency=place, current_agency=place, owner=citizen,
+            applicant_name=f"Người {i}", code=f"TEST-{i:03d}", status=statuses[i % 5], appointment_at=due,
+        )
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    client.force_login(staff)
+
+    def pages(query: str) -> list[str]:
+        seen, page = [], 1
+        while True:
+            html = client.get(f"{reverse('office:inbox')}?{query}&trang={page}").content.decode()
+            seen += _codes(html)
+            if "Trang sau" not in html:
+                return seen
+            page += 1
+
+    inbox = [s for s, _ in forms.INBOX_STATUSES]
+    expected = Dossier.objects.filter(current_agency__in=[agency, other_agency], status__in=inbox).order_by("appointment_at", "id")
+    assert pages("") == [d.code for d in expected] and len(expected) > 8
+    expected = expected.filter(status=Status.PROCESSING, current_agency=other_agency)
+    assert pages(f"trang-thai=4&co-quan={other_agency.pk}") == [d.code for d in expected] and expected
+    assert pages(f"co-quan={third.pk}") == pages("")  # not one of theirs: ignored
+
+
+def test_inbox_page_number_out_of_range_is_not_an_error(client, specialist):
+    client.force_login(specialist)
+    for page in ("0", "-3", "abc", "99999999999999999999999"):
+        assert client.get(reverse("office:inbox") + f"?trang={page}").status_code == 200
