@@ -123,6 +123,19 @@ def _out(dossier: Dossier, attachments: list | None = None) -> dict:
     return data
 
 
+_ATTACHMENT_FIELDS = tuple(AttachmentOut.model_fields)
+_DOSSIER_FIELDS = tuple(DossierOut.model_fields)
+
+
+def _reply(status: int, data: dict) -> HttpResponse:
+    """``data`` (from ``_out``) as the JSON ninja would render for DossierOut, written directly:
+    the values already have the schema's types, and re-validating ~35 fields and the attachments
+    through pydantic cost about 5% of a one-request submission's CPU. A test compares both."""
+    data = {name: data[name] for name in _DOSSIER_FIELDS}
+    data["attachments"] = [{name: getattr(a, name) for name in _ATTACHMENT_FIELDS} for a in data["attachments"]]
+    return HttpResponse(json.dumps(data, cls=NinjaJSONEncoder), status=status, content_type="application/json; charset=utf-8")
+
+
 def _mine(request, dossier_id: int) -> Dossier:
     return get_object_or_404(Dossier.objects.select_related("procedure"), pk=dossier_id, owner=request.auth)
 
@@ -152,7 +165,7 @@ def create_draft(request, payload: DraftIn):
         dossier = start_draft(request.auth, procedure, case=case, receiving_agency=agency, client_token=payload.client_token)
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return Reply(201, _out(dossier))
+    return _reply(201, _out(dossier))
 
 
 class DraftUpdate(Schema):
@@ -190,7 +203,7 @@ def update_draft(request, dossier_id: int, payload: DraftUpdate):
     if result.errors:
         errors = {k.removeprefix("ef_"): v for k, v in result.errors.items()}
         return _error(400, "Một số trường không hợp lệ và chưa được lưu; các trường khác đã được lưu.", errors)
-    return Reply(200, _out(dossier))
+    return _reply(200, _out(dossier))
 
 
 @router.post("/{int:dossier_id}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Đính kèm tệp")
@@ -234,7 +247,7 @@ def submit_dossier(request, dossier_id: int):
         dossier = submit(Dossier(pk=dossier_id), request.auth, client_address=client_ip(request))
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return Reply(200, _out(dossier))
+    return _reply(200, _out(dossier))
 
 
 class CompleteIn(DraftUpdate):
@@ -337,12 +350,12 @@ def submit_in_one_request(request):
         )
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return Reply(200 if done.replayed else 201, _out(done.dossier, done.attachments))
+    return _reply(200 if done.replayed else 201, _out(done.dossier, done.attachments))
 
 
 @router.get("/{int:dossier_id}", response={200: DossierOut, **ERRORS}, summary="Xem hồ sơ của tôi")
 def get_dossier(request, dossier_id: int):
-    return Reply(200, _out(_mine(request, dossier_id)))
+    return _reply(200, _out(_mine(request, dossier_id)))
 
 
 class DossierBrief(Schema):
@@ -385,7 +398,7 @@ def supplement_dossier(request, dossier_id: int, payload: NoteIn):
         supplement(dossier, request.auth, note=payload.note, client_address=client_ip(request))
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return Reply(200, _out(dossier))
+    return _reply(200, _out(dossier))
 
 
 class ReasonIn(Schema):
@@ -399,7 +412,7 @@ def withdraw_dossier(request, dossier_id: int, payload: ReasonIn):
         withdraw(dossier, request.auth, reason=payload.reason, client_address=client_ip(request))
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return Reply(200, _out(dossier))
+    return _reply(200, _out(dossier))
 
 
 class TimelineItem(Schema):

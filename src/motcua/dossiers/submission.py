@@ -521,7 +521,7 @@ def submit_complete(
             errors.setdefault(key, str(exc))
     if errors:
         raise SubmissionError("Tệp đính kèm không hợp lệ; hồ sơ chưa được nộp.", errors)
-    errors = completeness_errors(dossier, [Attachment(component_id=cid, is_current=True) for cid, _, _ in checked])
+    errors = completeness_errors(dossier, [_Planned(cid) for cid, _, _ in checked])
     if errors:
         raise SubmissionError(INCOMPLETE_MESSAGE, errors)
     dossier.is_digitised = bool(checked)
@@ -552,6 +552,16 @@ def submit_complete(
         delete_stored(stored)  # the dossier id never committed: nobody else references these files
         raise
     return CompleteSubmission(dossier, attachments)
+
+
+class _Planned:
+    """A file about to be attached, as ``missing_components`` sees it (no model instance needed)."""
+
+    __slots__ = ("component_id",)
+    is_current = True
+
+    def __init__(self, component_id):
+        self.component_id = component_id
 
 
 def _replayed(existing: Dossier) -> CompleteSubmission:

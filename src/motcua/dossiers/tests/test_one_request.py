@@ -216,3 +216,25 @@ def test_several_files_for_one_component_are_versions(client, auth, birth_proced
     rows = Attachment.objects.filter(component=required[0]).order_by("version")
     assert [(a.version, a.is_current, a.original_name) for a in rows] == [
         (1, True, f"giay-{required[0].pk}.pdf"), (2, True, "trang-2.pdf")]
+
+
+def test_answers_are_exactly_what_the_schema_renders(client, auth, birth_procedure, required):
+    """The dossier answers are written as JSON directly (no pydantic pass): they must equal what
+    ninja renders through DossierOut, for a draft (missing items) and a submitted dossier."""
+    from ninja.responses import NinjaJSONEncoder
+
+    from motcua.dossiers.api import DossierOut, _out
+
+    def expected(dossier):
+        validated = DossierOut.model_validate(_out(Dossier.objects.select_related("procedure").get(pk=dossier)))
+        return json.loads(json.dumps(validated.model_dump(), cls=NinjaJSONEncoder))
+
+    draft = client.post("/api/v1/dossiers/", {"procedure_code": birth_procedure.code, "client_token": "d"},
+                        content_type="application/json", **auth)
+    assert draft.status_code == 201 and draft.json() == expected(draft.json()["id"]) and draft.json()["missing"]
+    done = _post(client, auth, birth_procedure, _files(required))
+    assert done.status_code == 201 and done.json() == expected(done.json()["id"])
+    assert done.json()["created_at"] and done.json()["submitted_at"] and len(done.json()["attachments"]) == 2
+    shown = client.get(f"/api/v1/dossiers/{done.json()['id']}", **auth)
+    assert shown.status_code == 200 and shown.json() == done.json()
+    assert shown["Content-Type"].startswith("application/json")
