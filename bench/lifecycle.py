@@ -14,10 +14,11 @@ life-cycle work of issue 5; ``BENCH_LIFECYCLE_SQL=1`` prints them):
    ``submission.submit``: lock the dossier row (``FOR UPDATE OF`` the dossier only), completeness
    (current attachments), the agency's code counter (one ``UPDATE … RETURNING``), the status UPDATE
    and its ``DossierEvent``; after commit the notice (outbox row + task-queue row).
-2. accept (22): ``office.accept_dossier``: the appointment from the legal duration and the cached
+2. accept (21): ``office.accept_dossier``: the appointment from the legal duration and the cached
    working calendar, one row lock for acceptance and workflow start; UPDATE + event (accept); the
-   workflow: "has a workflow?", the active definition (one query; its steps and transitions come
-   from the per-process graph cache keyed on the definition's revision), INSERT DossierWorkflow,
+   workflow: the active definition (one query; its steps and transitions come from the
+   per-process graph cache keyed on the definition's revision), INSERT DossierWorkflow unless
+   there is one (``ON CONFLICT DO NOTHING RETURNING``),
    the reception task and the first processing task in one INSERT, the holdings in one INSERT;
    UPDATE + event (start_processing). After commit: two notices (2 × 2), the statistics (one
    upsert statement for day and month), and the payments receiver on start_processing (dossier,
@@ -28,7 +29,7 @@ life-cycle work of issue 5; ``BENCH_LIFECYCLE_SQL=1`` prints them):
    (the agency's name from the per-process name cache).
 4. request payment (13, payments app): ``payments.request_payment``: the fee quote, the request,
    the dossier's transition to "payment requested" (UPDATE + event), the notice.
-5. pay (signed IPN) (13, payments app): ``start_payment`` (payment row and its transition),
+5. pay (signed IPN) (12, payments app): ``start_payment`` (payment row and its transition),
    ``handle_callback``: verify, mark paid, the dossier's ``payment_received`` transition (back to
    processing); after commit the notice, the deadlines receiver (pause added to the appointment:
    UPDATE dossier, UPDATE event data) and the statistics upsert.
@@ -36,8 +37,9 @@ life-cycle work of issue 5; ``BENCH_LIFECYCLE_SQL=1`` prints them):
    lock the dossier, one UPDATE with status, decision and finish dates and timeliness, the event,
    finish the task, open the desk's "return result" task (INSERT + current holding); after commit
    the notice and the statistics upsert. The caller's dossier is refreshed from the locked instance.
-7. return result (9): ``office.return_result``: lock, UPDATE + event; after commit the notice,
-   the workflow receiver closing tasks, holdings and the workflow (3 UPDATEs), the statistics.
+7. return result (7): ``office.return_result``: lock, UPDATE + event; after commit the notice,
+   the workflow receiver closing tasks, holdings and the workflow (one statement of three chained
+   UPDATEs), the statistics.
 
 Steps 4 and 6 each include one read of the dossier by the bench itself (``refresh_from_db``, as
 the next request would load it).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -166,12 +166,7 @@ def start_workflow(dossier, actor, *, locked: bool = False) -> Task | None:
     with transaction.atomic(savepoint=False):
         instance = dossier if locked else Dossier.objects.select_for_update().get(pk=dossier.pk)
         refused = instance.status in (Status.DRAFT, Status.SUBMITTED) or instance.is_final
-        if refused:
-            task = None
-        elif DossierWorkflow.objects.filter(dossier=instance).exists():
-            task = current_task(instance)
-        else:
-            task = _start(instance, actor)
+        task = None if refused else _start(instance, actor)
     if refused:
         raise TransitionNotAllowed(
             f"Không thể chuyển xử lý khi hồ sơ đang ở trạng thái «{Status(instance.status).label}»."
@@ -183,10 +178,11 @@ def start_workflow(dossier, actor, *, locked: bool = False) -> Task | None:
 
 
 def _start(locked, actor: Actor) -> Task | None:
-    """The writes of :func:`start_workflow` for a dossier without workflow (row lock held)."""
+    """The writes of :func:`start_workflow` (row lock held); the current task when started already."""
     definition = active_definition_for(locked)
     now = timezone.now()
-    DossierWorkflow.objects.create(dossier=locked, definition=definition, started_at=now)
+    if not _insert_workflow(locked, definition, now):
+        return current_task(locked)
     ensure_appointment(locked)
     steps = graph(definition)
     start = steps.start
@@ -226,6 +222,19 @@ def _start(locked, actor: Actor) -> Task | None:
         transition(locked, "start_processing", actor, locked=True)
     locked._workflow_started = True  # the "accept" receiver need not look for the workflow
     return task
+
+
+def _insert_workflow(dossier, definition, at: dt.datetime) -> bool:
+    """INSERT the dossier's DossierWorkflow unless it has one: one statement instead of a look-up
+    and an insert. False when the dossier had one already (nothing written)."""
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(DossierWorkflow._meta.db_table)} (dossier_id, definition_id, started_at) "
+        "VALUES (%s, %s, %s) ON CONFLICT (dossier_id) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [dossier.pk, definition.pk, connection.ops.adapt_datetimefield_value(at)])
+        return cursor.fetchone() is not None
 
 
 def _check_actor(task: Task, actor: Actor) -> str:
@@ -435,7 +444,23 @@ def _end_workflow(dossier, at: dt.datetime | None = None) -> None:
 
 
 def close_for_final_status(dossier, event) -> None:
-    """When a dossier reaches a final status (returned, withdrawn, stopped, refused), close its tasks."""
+    """When a dossier reaches a final status (returned, withdrawn, stopped, refused), close its
+    tasks, holdings and workflow: one statement on PostgreSQL (three chained UPDATEs)."""
+    if connection.vendor == "postgresql":
+        qn = connection.ops.quote_name
+        at = connection.ops.adapt_datetimefield_value(event.at)
+        sql = (
+            f"WITH tasks AS (UPDATE {qn(Task._meta.db_table)} SET status = %s, finished_at = %s, outcome = %s, "
+            "finished_by_id = %s WHERE dossier_id = %s AND status = ANY(%s) RETURNING 1), "
+            f"holdings AS (UPDATE {qn(AgencyHolding._meta.db_table)} SET ended_at = %s "
+            "WHERE dossier_id = %s AND ended_at IS NULL RETURNING 1) "
+            f"UPDATE {qn(DossierWorkflow._meta.db_table)} SET finished_at = %s WHERE dossier_id = %s AND finished_at IS NULL"
+        )
+        params = [Task.Status.DONE.value, at, event.action, event.actor_id, dossier.pk, [str(s) for s in ACTIVE],
+                  at, dossier.pk, at, dossier.pk]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
     user = event.actor if event.actor_id else None
     Task.objects.filter(dossier=dossier, status__in=ACTIVE).update(
         status=Task.Status.DONE, finished_at=event.at, outcome=event.action, finished_by=user

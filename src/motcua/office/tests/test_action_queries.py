@@ -18,8 +18,10 @@ from motcua.workflow.models import Task
 # turning every atomic block into a savepoint), and the on_commit receivers run for real.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# PostgreSQL sends the statistics' day and month upserts as one statement (WITH … INSERT).
+# PostgreSQL sends the statistics' day and month upserts as one statement (WITH … INSERT), and
+# closes tasks, holdings and workflow of a finished dossier with one statement (WITH … UPDATE).
 STATS = 1 if connection.vendor == "postgresql" else 2
+CLOSE = 1 if connection.vendor == "postgresql" else 3
 
 
 @pytest.fixture(autouse=True)
@@ -70,15 +72,15 @@ def test_queries_of_each_staff_action(client, desk, specialist, leader, procedur
     assert not Task.objects.filter(dossier=dossier, status__in=["open", "claimed"]).exists()
     # Each request: session + user, the dossier, the user's roles (3), then the action:
     # accept: components and attachments of the form (2), legal duration (1), lock, update and
-    # event (3), workflow start (exists, definition, workflow row, tasks, holdings: 5), start of
+    # event (3), workflow start (definition, workflow row, tasks, holdings: 4), start of
     # processing (update, event: 2), notices 2 × (outbox + task: 2), statistics, the payments
     # receiver (dossier, request, fee quote: 6).
     assert counts == {
-        "accept": 26 + STATS,
+        "accept": 25 + STATS,
         "claim": 5,
         "forward": 10,
         "approve": 13 + STATS,
-        "return": 11 + STATS,
+        "return": 8 + CLOSE + STATS,
     }
 
 
@@ -98,4 +100,4 @@ def test_queries_of_supplement_refusal_and_stop(client, desk, specialist, leader
     counts["stop"] = _post(client, "stop", third, {"reason": "Người yêu cầu không đủ điều kiện"})
     third.refresh_from_db()
     assert third.status == Status.STOPPED and third.finished_at is not None
-    assert counts == {"request_supplement": 9 + STATS, "refuse": 11 + STATS, "stop": 14 + STATS}
+    assert counts == {"request_supplement": 9 + STATS, "refuse": 8 + CLOSE + STATS, "stop": 11 + CLOSE + STATS}
