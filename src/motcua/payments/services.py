@@ -210,6 +210,7 @@ def _confirm_locked(key, txn_id, amount, currency, *, source, actor, raw, note, 
 
 # Columns of a payment read back from the gate (raw_callbacks is left deferred: never needed here).
 _PAYMENT_COLUMNS = [f.column for f in Payment._meta.concrete_fields if f.name != "raw_callbacks"]
+_PAYMENT_ATTNAMES = [f.attname for f in Payment._meta.concrete_fields if f.name != "raw_callbacks"]
 
 
 def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, raw, note, log, amount_first):
@@ -226,14 +227,8 @@ def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, r
     params = {**key, "to_state": str(target), "at": at, "txn": txn_id, "raw": json.dumps([raw] if raw else []),
               "amount": amount, "currency": currency, "actor": actor_id, "source": source, "note": note}
     if log:
-        logged = (
-            ", logged AS (INSERT INTO payments_gatewaycallbacklog "
-            "(gateway, source, reference, params, verdict, reason, detail, remote_addr, at) "
-            "SELECT %(log_gateway)s, %(log_source)s, %(log_reference)s, %(log_params)s::jsonb, %(log_verdict)s, "
-            "%(log_reason)s, %(log_detail)s, %(log_remote_addr)s::inet, %(at)s FROM paid)"
-        )
-        params.update({f"log_{k}": v for k, v in log.items()})
-        params["log_params"] = json.dumps(log["params"])
+        logged = f", logged AS ({LOG_INSERT} SELECT {LOG_VALUES} FROM paid)"
+        params.update(_log_params(log, at))
     sql = (
         f"WITH paid AS (UPDATE payments_payment SET state = %(to_state)s, {stamp_column} = %(at)s, "
         "gateway_transaction_id = %(txn)s, raw_callbacks = raw_callbacks || %(raw)s::jsonb "
@@ -257,10 +252,12 @@ def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, r
             row = cursor.fetchone()
             if row is not None:
                 n = len(_PAYMENT_COLUMNS)
-                payment = Payment.from_db(cursor.db.alias, [f.attname for f in Payment._meta.concrete_fields
-                                                            if f.name != "raw_callbacks"], row[:n])
+                payment = Payment.from_db(cursor.db.alias, _PAYMENT_ATTNAMES, row[:n])
                 return payment, True, row[n], _dossier_from_row(row[n + 1:])
-            current = Payment.objects.filter(**key).defer("raw_callbacks").first()
+            cursor.execute(f"SELECT {cols} FROM payments_payment WHERE {where}", key)
+            current = cursor.fetchone()
+            if current is not None:
+                current = Payment.from_db(cursor.db.alias, _PAYMENT_ATTNAMES, current)
             current = _explain(current, txn_id, amount, currency, amount_first=amount_first, key=key)
             if current.state in (PaymentState.PAID, PaymentState.REFUNDED):
                 return current, False, False, None
@@ -397,14 +394,35 @@ def _log_row(gateway: str, source: str, params: dict, accepted: bool, reason: st
              reference="") -> dict:
     return {
         "gateway": gateway, "source": source, "reference": reference[:64], "params": params,
-        "verdict": GatewayCallbackLog.Verdict.ACCEPTED if accepted else GatewayCallbackLog.Verdict.REJECTED,
+        "verdict": (GatewayCallbackLog.Verdict.ACCEPTED if accepted else GatewayCallbackLog.Verdict.REJECTED).value,
         "reason": reason, "detail": detail[:2000], "remote_addr": remote_addr or None,
     }
 
 
+# PostgreSQL: the log row written by one plain statement (every refusal, e.g. a flood of forged
+# callbacks, costs a signature check and this INSERT), or inside the accepted payment's gate.
+LOG_INSERT = (
+    "INSERT INTO payments_gatewaycallbacklog (gateway, source, reference, params, verdict, reason, detail, "
+    "remote_addr, at)"
+)
+LOG_VALUES = (
+    "%(log_gateway)s, %(log_source)s, %(log_reference)s, %(log_params)s::jsonb, %(log_verdict)s, %(log_reason)s, "
+    "%(log_detail)s, %(log_remote_addr)s::inet, %(log_at)s"
+)
+
+
+def _log_params(row: dict, at) -> dict:
+    return {**{f"log_{k}": v for k, v in row.items()}, "log_params": json.dumps(row["params"]), "log_at": at}
+
+
 def _log(gateway: str, source: str, params: dict, accepted: bool, reason: str, detail: str, remote_addr, reference=""):
-    GatewayCallbackLog.objects.create(**_log_row(gateway, source, params, accepted, reason, detail, remote_addr,
-                                                 reference))
+    row = _log_row(gateway, source, params, accepted, reason, detail, remote_addr, reference)
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql":
+        GatewayCallbackLog.objects.create(**row)
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(f"{LOG_INSERT} VALUES ({LOG_VALUES})", _log_params(row, timezone.now()))
 
 
 def apply_result(gateway, data: CallbackData, *, source: str, raw: dict, log: dict | None = None) -> tuple[Payment, str]:

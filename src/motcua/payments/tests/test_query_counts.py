@@ -51,6 +51,8 @@ def test_accepted_ipn_is_one_short_transaction(client, awaiting):
         assert "FOR UPDATE OF d" in own[1]
         assert own[0] == "BEGIN" and own[1].startswith("WITH paid AS (UPDATE payments_payment")
         assert not any("SAVEPOINT" in s for s in own)
+        # Session, authentication, CSRF and messages leave the database alone on this route.
+        assert not any("django_session" in s or "accounts_user" in s for s in sql)
         assert sum('"payments_payment"' in s or "payments_payment " in s for s in own) == 1
         reloaded = [s for s in sql[len(own):] if s.startswith('SELECT "catalog_procedure"')]
         assert not reloaded, reloaded  # the receivers use what was loaded with the dossier
@@ -69,6 +71,11 @@ def test_accepted_ipn_is_one_short_transaction(client, awaiting):
     assert answer["RspCode"] == "02"
     assert len(sql) <= 5, sql
     assert GatewayCallbackLog.objects.order_by("-id").first().reason == "already_confirmed"
+    # A forged one: the signature check, then one INSERT logging the refusal.
+    answer, sql = capture(client, {**params, "vnp_SecureHash": "0" * 128})
+    assert answer["RspCode"] == "97" and len(sql) == 1 and sql[0].startswith("INSERT INTO payments_gatewaycallbacklog")
+    log = GatewayCallbackLog.objects.order_by("-id").first()
+    assert (log.verdict, log.reason, log.params["vnp_SecureHash"]) == ("rejected", "invalid_signature", "0" * 128)
 
 
 @pytest.mark.postgres
