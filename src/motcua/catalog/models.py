@@ -141,9 +141,10 @@ class SearchEntry(models.Model):
 
 
 class CatalogueVersion(models.Model):
-    """One row (id 1) whose ``token`` changes on every write to procedures or fields.
+    """One row (id 1) whose ``token`` changes on every write to procedures, fields or online
+    services.
 
-    Set only by database triggers (migration 0006), so that every way of writing (``save()``,
+    Set only by database triggers (migrations 0006, 0007), so that every way of writing (``save()``,
     ``update()``, ``bulk_create()``, imports, raw SQL) is seen; never reused, even after a rollback
     (a sequence on PostgreSQL, random on SQLite). Processes compare it with the version their
     in-memory search index was built at (``search.py``).

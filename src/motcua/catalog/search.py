@@ -12,12 +12,13 @@ and facets are popcounts. Scanning thousands of matches with ``LIKE`` in the dat
 for broad queries ("thu tuc", "dang ky", "cap"); the same work here is well under a millisecond.
 
 The index is only trusted together with the **catalogue version** (``CatalogueVersion.token``),
-which database triggers change on every write to ``catalog_procedure`` or ``catalog_field``
-(``save()``, ``update()``, ``bulk_create()``, raw SQL, imports, deletes; migration 0006). Every
-search reads the token in the same statement that reads its page of results; if the token is not
-the one the index was built at, the index is rebuilt and the search run again. So a change made
-by any process is seen by the next search of every process, and a rolled-back change is undone
-too (tokens are never reused: a sequence on PostgreSQL, random on SQLite).
+which database triggers change on every write to ``catalog_procedure``, ``catalog_field`` or
+``catalog_onlineservice`` (``save()``, ``update()``, ``bulk_create()``, raw SQL, imports, deletes;
+migrations 0006, 0007). Every search first reads the token (its only query); if it is not the one
+the index was built at, the index is rebuilt (one query, with the token, in one snapshot). So a
+change made by any process is seen by the next search of every process, and a rolled-back change
+is undone too (tokens are never reused: a sequence on PostgreSQL, random on SQLite). What a result
+shows (name, field, levels, popularity, "has an online service") is kept in the index too.
 
 Phases, so that the common case stays cheap:
 
@@ -28,8 +29,8 @@ Phases, so that the common case stays cheap:
    does. Exact words still rank first.
 
 Scores: whole query at the start of the text (20), as a phrase (10), each word whole (3) or as a
-prefix (2), a correction (0); ties by the static rank. The page's rows (name, field, levels,
-popularity, online service) are read from the database, with the version, in one query.
+prefix (2), a correction (0); ties by the static rank. The online-service filters (agency,
+service level) are read live, one more query.
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ MAX_QUERY_WORDS = 12
 TYPO_BELOW = 3  # fewer exact matches than this: try corrections too
 MAX_CORRECTIONS = 4  # per query word, the most frequent vocabulary words first
 PREFIX_CACHE_SIZE = 20000  # prefix -> mask entries kept per index
-FETCH_ATTEMPTS = 3  # rebuilds of the index within one search when the catalogue keeps changing
 
 
 class SearchError(ValueError):
@@ -180,19 +180,25 @@ class SearchIndex:
 
     def __init__(self, token, rows):
         """``rows``: (procedure id, search text, levels key, field id, popularity, name length,
-        code, is active, field code, field name) of every search entry."""
+        code, is active, field code, field name, name, levels, has an online service) of every
+        search entry."""
         rows = sorted(rows, key=lambda r: (-r[4], r[5], r[6]))  # ORDER BY popularity DESC, name_length, code
         self.token = token
         self.size = len(rows)
         self.ids = [r[0] for r in rows]
         self.texts = [r[1] for r in rows]
+        # What a result shows, by rank.
+        self.shown = [
+            (pid, code, name, field_id, FieldRef(f_code, f_name) if field_id is not None else None, _levels(levels), popularity, bool(online))
+            for pid, _t, _lk, field_id, popularity, _nl, code, _a, f_code, f_name, name, levels, online in rows
+        ]
         self.rank_of = {pid: i for i, pid in enumerate(self.ids)}
         postings: dict[str, list[int]] = {}
         fields: dict[int, list[int]] = {}
         levels: dict[str, list[int]] = {}
         active = []
         self.fields: dict[int, tuple[str, str]] = {}
-        for i, (_, text, levels_key, field_id, _pop, _len, _code, is_active, f_code, f_name) in enumerate(rows):
+        for i, (_, text, levels_key, field_id, _pop, _len, _code, is_active, f_code, f_name, *_shown) in enumerate(rows):
             for word in set(text.split()):
                 postings.setdefault(word, []).append(i)
             if field_id is not None:
@@ -358,12 +364,15 @@ def _current_token():
 
 
 def _build_index() -> SearchIndex:
-    """Read every search entry and the catalogue version in one statement (one snapshot)."""
+    """Read every search entry, what its result shows and the catalogue version in one statement
+    (one snapshot)."""
     global _index
     sql = (
         f"SELECT {_version_sql()}, e.procedure_id, e.search_text, e.levels_key, e.field_id, e.popularity,"
-        f" e.name_length, e.code, e.is_active, f.code, f.name"
-        f" FROM {_Tables.entry} e LEFT JOIN {_Tables.field} f ON f.id = e.field_id"
+        f" e.name_length, e.code, e.is_active, f.code, f.name, p.name, p.levels,"
+        f" EXISTS (SELECT 1 FROM {_Tables.service} s WHERE s.procedure_id = e.procedure_id AND s.service_level IN ('partial', 'full'))"
+        f" FROM {_Tables.entry} e JOIN {_Tables.procedure} p ON p.id = e.procedure_id"
+        f" LEFT JOIN {_Tables.field} f ON f.id = e.field_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -375,11 +384,10 @@ def _build_index() -> SearchIndex:
     return index
 
 
-def search_index(check: bool = True) -> SearchIndex:
-    """This process's index; with ``check``, verified against the catalogue version first (one
-    query). Searches pass ``check=False``: they verify the version with their page's rows."""
+def search_index() -> SearchIndex:
+    """This process's index, verified against the catalogue version (one query), rebuilt if stale."""
     index = _index
-    if index is None or (check and _current_token() != index.token):
+    if index is None or _current_token() != index.token:
         index = _build_index()
     return index
 
@@ -418,6 +426,10 @@ def parse_query(q: str | None, typos: bool = True) -> list[Token]:
         return [Token(w, [w]) for w in words]
     vocab = vocabulary()
     return [Token(w, [w, *vocab.corrections(w, MAX_CORRECTIONS)]) for w in words]
+
+
+def _levels(value) -> tuple[str, ...]:
+    return tuple((json.loads(value) if isinstance(value, str) else value) or ())
 
 
 def _validate(level, service_level, page, per_page):
@@ -485,30 +497,6 @@ class Hit:
         return f"/thu-tuc/{self.code}"
 
 
-def _fetch(ids: list[int], online: bool) -> tuple[object, dict[int, tuple]]:
-    """The catalogue version and the rows of the procedures ``ids``, in one query."""
-    if connection.vendor == "postgresql":
-        match, params = "p.id = ANY(%s)", [ids]
-    elif ids:
-        match, params = f"p.id IN ({', '.join(['%s'] * len(ids))})", list(ids)
-    else:
-        match, params = "1 = 0", []
-    has_online = (
-        f"EXISTS (SELECT 1 FROM {_Tables.service} s WHERE s.procedure_id = p.id AND s.service_level IN ('partial', 'full'))"
-        if online
-        else "FALSE"
-    )
-    sql = (
-        f"SELECT {_version_sql()}, p.id, p.code, p.name, p.field_id, p.levels, p.popularity, f.code, f.name, {has_online}"
-        f" FROM (SELECT 1 AS one) x LEFT JOIN {_Tables.procedure} p ON {match}"
-        f" LEFT JOIN {_Tables.field} f ON f.id = p.field_id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return rows[0][0], {row[1]: row[1:] for row in rows if row[1] is not None}
-
-
 def _typo_stages(index: SearchIndex, q) -> tuple[list[Token] | None, list[Token] | None]:
     """Token lists to try after the exact phase: (1) only the words that are not words of the
     catalogue get corrections; (2) every word does (a typo can make another real word), tried only
@@ -539,33 +527,13 @@ def _match(index: SearchIndex, q, base: int) -> tuple[list[Token], int]:
 def _search(q, filters: dict, offset: int, limit: int, *, full: bool = True, with_facets: bool = False):
     """(results, total, facets or None, tokens matched)."""
     services = _service_procedures(filters) if filters.get("agency") or filters.get("service_level") else None
-    index = search_index(check=False)
-    for attempt in range(FETCH_ATTEMPTS):
-        tokens, matches = _match(index, q, _base(index, filters, services))
-        page = index.ranked(tokens, matches, offset, limit)
-        token, rows = _fetch([index.ids[r] for r, _ in page], online=full)
-        if token == index.token or attempt == FETCH_ATTEMPTS - 1:
-            break
-        index = _build_index()  # the catalogue changed since the index was built
+    index = search_index()
+    tokens, matches = _match(index, q, _base(index, filters, services))
+    shown = index.shown
     results = []
-    for rank, score in page:
-        row = rows.get(index.ids[rank])
-        if row is None:  # deleted meanwhile (only when the catalogue keeps changing)
-            continue
-        pid, code, name, field_id, levels, popularity, f_code, f_name, online = row
-        results.append(
-            Hit(
-                id=pid,
-                code=code,
-                name=name,
-                field_id=field_id,
-                field=FieldRef(f_code, f_name) if field_id is not None else None,
-                levels=(json.loads(levels) if isinstance(levels, str) else levels) or [],
-                popularity=popularity,
-                score=score,
-                online=bool(online),
-            )
-        )
+    for rank, score in index.ranked(tokens, matches, offset, limit):
+        pid, code, name, field_id, field, levels, popularity, online = shown[rank]
+        results.append(Hit(pid, code, name, field_id, field, list(levels), popularity, score, online and full))
     found = index.facets(matches) if with_facets else None
     return results, matches.bit_count(), found, tokens
 

@@ -61,11 +61,11 @@ def test_results_facets_and_count_come_from_one_query():
     for i in range(30):
         services.import_record({"code": f"9.{i:06d}", "name": f"Đăng ký tạm trú trường hợp {i}", "field": {"code": "cu-tru", "name": "Cư trú"}})
     services.import_record({"code": "9.100000", "name": "Xóa đăng ký tạm trú"})
-    # The first search after a change of the catalogue sees the new version with its page, rebuilds
-    # this process's index (one query) and reads its page again; later searches: one query.
+    # The first search after a change of the catalogue sees a new version and rebuilds this
+    # process's index (one more query); later searches: one query (the version).
     with CaptureQueriesContext(connection) as queries:
         services.search_procedures("dang ky tam tru", per_page=10)
-    assert len(queries) <= 3
+    assert len(queries) == 2
     with CaptureQueriesContext(connection) as queries:
         results, total, facets = services.search_procedures("dang ky tam tru", per_page=10)
     assert len(queries) == 1
@@ -113,13 +113,13 @@ def test_index_follows_every_catalogue_change_and_rollback():
     field = Field.objects.create(code="ho-tich", name="Hộ tịch")
     p = Procedure.objects.create(code="9.000020", name="Đăng ký khai sinh", field=field, popularity=5)
     assert [h.code for h in services.search_procedures("khai sinh")[0]] == ["9.000020"]
-    built = search.search_index(check=False)
+    built = search._index
     with connection.cursor() as cur:
         cur.execute("UPDATE catalog_procedure SET name = %s, search_text = %s WHERE id = %s", ["Đăng ký kết hôn", " dang ky ket hon", p.id])
     with CaptureQueriesContext(connection) as queries:
         assert services.search_procedures("khai sinh")[1] == 0
-    assert len(queries) == 3  # stale page, rebuild, page again
-    assert search.search_index(check=False) is not built
+    assert len(queries) == 2  # the version, then the rebuild
+    assert search._index is not built
     assert [h.name for h in services.search_procedures("ket hon")[0]] == ["Đăng ký kết hôn"]
     # Field names shown in the facets follow renames (the version covers catalog_field too).
     with connection.cursor() as cur:
@@ -153,3 +153,10 @@ def test_online_flag_and_service_filters_are_read_live():
     assert [h.code for h in services.search_procedures("khai sinh", service_level="full")[0]] == ["9.000030"]
     assert [h.code for h in services.search_procedures("khai sinh", agency="000.00.01.H31")[0]] == ["9.000030"]
     assert services.search_procedures("khai sinh", agency="000.00.01.H31", service_level="partial")[1] == 0
+    # A service made "information only" no longer counts as online; a deleted one neither.
+    OnlineService.objects.filter(procedure=p).update(service_level="information")
+    assert [h.online for h in services.search_procedures("khai sinh")[0]] == [False, False]
+    OnlineService.objects.filter(procedure=p).update(service_level="partial")
+    assert [h.online for h in services.search_procedures("khai sinh")[0]] == [True, False]
+    OnlineService.objects.filter(procedure=p).delete()
+    assert [h.online for h in services.search_procedures("khai sinh")[0]] == [False, False]
