@@ -66,11 +66,12 @@ _ACTION_LABELS = {name: spec.label for name, spec in TRANSITIONS.items()}
 def _lookup_sql() -> str:
     """The lookup statement, built once from the models' table and column names.
 
-    Three parts with the same columns, in order: the dossier with its procedure and receiving
-    agency (one row), its events (one row each, so the dossier's columns are not repeated per
-    event), its electronic results (only once returned, and only when asked). Each part finds the
-    dossier by the unique code index. Columns: dossier id, status, part, time, text, number, id,
-    then the dossier's applicant, procedure name and code, agency name, appointment, return dates.
+    The dossier is found once, by the unique code index (``WITH d``: the lowest id if both
+    spellings matched), then three parts with the same columns, in order: the dossier with its
+    procedure and receiving agency (one row), its events (one row each, so the dossier's columns
+    are not repeated per event), its electronic results (only once returned, and only when asked).
+    Columns: dossier id, status, part, time, text, number, id, then the dossier's applicant,
+    procedure name and code, agency name, appointment and return dates.
     """
     global _SQL
     if _SQL is None:
@@ -80,39 +81,43 @@ def _lookup_sql() -> str:
 
         qn = connection.ops.quote_name
 
+        def column(model, name):
+            return qn(model._meta.get_field(name).column)
+
         def d(name):
-            return "d." + qn(Dossier._meta.get_field(name).column)
+            return "d." + column(Dossier, name)
 
         def e(name):
-            return "e." + qn(DossierEvent._meta.get_field(name).column)
+            return "e." + column(DossierEvent, name)
 
         def r(name):
-            return "r." + qn(Result._meta.get_field(name).column)
+            return "r." + column(Result, name)
 
         def p(name):
-            return "p." + qn(Procedure._meta.get_field(name).column)
+            return "p." + column(Procedure, name)
 
         def a(name):
-            return "a." + qn(Agency._meta.get_field(name).column)
+            return "a." + column(Agency, name)
 
         D, P, A, E, R = (qn(m._meta.db_table) for m in (Dossier, Procedure, Agency, DossierEvent, Result))
-        found = f"{d('code')} IN (%s, %s) AND {d('status')}"
+        wanted = ("id", "status", "code", "applicant_name", "procedure", "receiving_agency", "submitted_at",
+                  "appointment_at", "returned_at")
         _SQL = (
+            f"WITH d AS (SELECT {', '.join(d(name) for name in wanted)} FROM {D} d "
+            f"WHERE {d('code')} IN (%s, %s) AND {d('status')} <> %s ORDER BY {d('id')} LIMIT 1) "
             f"SELECT {d('id')}, {d('status')}, 0, {d('submitted_at')}, {d('code')}, NULL, 0, {d('applicant_name')}, "
             f"{p('name')}, {p('code')}, {a('name')}, {d('appointment_at')}, {d('returned_at')} "
-            f"FROM {D} d INNER JOIN {P} p ON {p('id')} = {d('procedure')} "
+            f"FROM d INNER JOIN {P} p ON {p('id')} = {d('procedure')} "
             f"INNER JOIN {A} a ON {a('id')} = {d('receiving_agency')} "
-            f"WHERE {found} <> %s "
             f"UNION ALL "
             f"SELECT {d('id')}, {d('status')}, 1, {e('at')}, {e('action')}, {e('to_status')}, {e('id')}, "
             f"NULL, NULL, NULL, NULL, NULL, NULL "
-            f"FROM {D} d INNER JOIN {E} e ON {e('dossier')} = {d('id')} "
-            f"WHERE {found} <> %s "
+            f"FROM d INNER JOIN {E} e ON {e('dossier')} = {d('id')} "
             f"UNION ALL "
             f"SELECT {d('id')}, {d('status')}, 2, {r('created_at')}, {r('name')}, {r('id')}, {r('id')}, "
             f"{r('code')}, NULL, NULL, NULL, NULL, NULL "
-            f"FROM {D} d INNER JOIN {R} r ON {r('dossier')} = {d('id')} "
-            f"WHERE {found} = %s AND %s AND {r('is_electronic')} "
+            f"FROM d INNER JOIN {R} r ON {r('dossier')} = {d('id')} "
+            f"WHERE {d('status')} = %s AND %s AND {r('is_electronic')} "
             f"ORDER BY 1, 3, 4, 7"
         )
     return _SQL
@@ -144,17 +149,15 @@ def lookup(code: str, *, results: bool = False) -> Tracked | None:
     draft, returned = int(Status.DRAFT), int(Status.RETURNED)
     with connection.cursor() as cursor:
         cursor.execute(
-            _lookup_sql(), [upper, typed, draft, upper, typed, draft, upper, typed, returned, bool(results)]
+            _lookup_sql(), [upper, typed, draft, returned, bool(results)]
         )
         rows = cursor.fetchall()
     if not rows:
         return None
-    first = rows[0]  # part 0: the dossier (the lowest id if both spellings matched two dossiers)
+    first = rows[0]  # part 0: the dossier
     pk, status = first[0], first[1]
     timeline, found = [], []
     for row in rows[1:]:
-        if row[0] != pk:
-            break
         if row[2] == 1:
             action, to_status = row[4], row[5]
             timeline.append(
