@@ -101,3 +101,14 @@ def test_inbox_page_number_out_of_range_is_not_an_error(client, specialist):
     client.force_login(specialist)
     for page in ("0", "-3", "abc", "99999999999999999999999"):
         assert client.get(reverse("office:inbox") + f"?trang={page}").status_code == 200
+
+
+def test_office_tabs_follow_the_language_and_the_current_page(client, specialist):
+    """The tabs are rendered once per language and page in the process (office_tags.office_nav)."""
+    client.force_login(specialist)
+    for _ in range(2):
+        html = client.get(reverse("office:inbox")).content.decode()
+        assert 'href="/can-bo/ho-so/" aria-current="page">Hồ sơ đang xử lý</a>' in html and "Tiếp nhận tại quầy" in html
+        html = client.get(reverse("office:inbox"), **EN).content.decode()
+        assert 'href="/can-bo/ho-so/" aria-current="page">Dossiers in progress</a>' in html and "Received at the counter" in html
+        assert "Tiếp nhận tại quầy" not in html
