@@ -384,12 +384,23 @@ def _build_index() -> SearchIndex:
     return index
 
 
+_build_lock = threading.Lock()
+
+
 def search_index() -> SearchIndex:
-    """This process's index, verified against the catalogue version (one query), rebuilt if stale."""
+    """This process's index, verified against the catalogue version (one query), rebuilt if stale.
+
+    One thread of the process rebuilds; the others, which saw the same new version, wait for it
+    and use its index."""
     index = _index
-    if index is None or _current_token() != index.token:
-        index = _build_index()
-    return index
+    token = _current_token()
+    if index is not None and token == index.token:
+        return index
+    with _build_lock:
+        index = _index
+        if index is not None and token == index.token:
+            return index
+        return _build_index()
 
 
 def vocabulary() -> Vocabulary:

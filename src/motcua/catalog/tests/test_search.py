@@ -160,3 +160,30 @@ def test_online_flag_and_service_filters_are_read_live():
     assert [h.online for h in services.search_procedures("khai sinh")[0]] == [True, False]
     OnlineService.objects.filter(procedure=p).delete()
     assert [h.online for h in services.search_procedures("khai sinh")[0]] == [False, False]
+
+
+def test_threads_seeing_a_new_version_rebuild_the_index_once(monkeypatch):
+    import threading
+    import time
+
+    from motcua.catalog import search
+
+    built = []
+
+    def build():
+        time.sleep(0.05)  # long enough for the other threads to arrive
+        index = search.SearchIndex(7, [])
+        built.append(index)
+        search._index = index
+        return index
+
+    monkeypatch.setattr(search, "_index", search.SearchIndex(6, []))
+    monkeypatch.setattr(search, "_current_token", lambda: 7)
+    monkeypatch.setattr(search, "_build_index", build)
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(search.search_index())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and seen == built * 4
