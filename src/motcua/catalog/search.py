@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
@@ -187,27 +187,33 @@ class SearchIndex:
         self.size = len(rows)
         self.ids = [r[0] for r in rows]
         self.texts = [r[1] for r in rows]
-        # What a result shows, by rank.
+        # What a result shows, by rank (one FieldRef per field, shared).
+        refs: dict[int, FieldRef] = {}
+        levels_of: dict = {}  # raw value (JSON text, or a list on some drivers) -> tuple, parsed once
         self.shown = [
-            (pid, code, name, field_id, FieldRef(f_code, f_name) if field_id is not None else None, _levels(levels), popularity, bool(online))
+            (
+                pid, code, name, field_id,
+                (refs.get(field_id) or refs.setdefault(field_id, FieldRef(f_code, f_name))) if field_id is not None else None,
+                levels_of.get(levels) or levels_of.setdefault(levels, _levels(levels)) if isinstance(levels, str) else _levels(levels),
+                popularity, bool(online),
+            )
             for pid, _t, _lk, field_id, popularity, _nl, code, _a, f_code, f_name, name, levels, online in rows
         ]
         self.rank_of = {pid: i for i, pid in enumerate(self.ids)}
-        postings: dict[str, list[int]] = {}
-        fields: dict[int, list[int]] = {}
-        levels: dict[str, list[int]] = {}
-        active = []
-        self.fields: dict[int, tuple[str, str]] = {}
-        for i, (_, text, levels_key, field_id, _pop, _len, _code, is_active, f_code, f_name, *_shown) in enumerate(rows):
+        self.fields: dict[int, tuple[str, str]] = {f: (ref.code, ref.name) for f, ref in refs.items() if ref.code is not None}
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(self.texts):
             for word in set(text.split()):
-                postings.setdefault(word, []).append(i)
-            if field_id is not None:
-                fields.setdefault(field_id, []).append(i)
-                if f_code is not None:
-                    self.fields[field_id] = (f_code, f_name)
-            for level in set((levels_key or "").split()):
-                levels.setdefault(level, []).append(i)
-            if is_active:
+                postings[word].append(i)
+        fields: defaultdict[int, list[int]] = defaultdict(list)
+        levels: defaultdict[str, list[int]] = defaultdict(list)
+        active = []
+        for i, r in enumerate(rows):
+            if r[3] is not None:
+                fields[r[3]].append(i)
+            for level in set((r[2] or "").split()):
+                levels[level].append(i)
+            if r[7]:
                 active.append(i)
         self.words = {w: _mask(r) for w, r in postings.items()}
         self.sorted_words = sorted(self.words)
