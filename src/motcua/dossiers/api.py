@@ -24,7 +24,7 @@ from motcua.dossiers.submission import (
     completeness_errors,
     component_list,
     save_draft,
-    start_draft,
+    start_draft_created,
     submit,
     submit_complete,
     supplement,
@@ -162,10 +162,12 @@ def create_draft(request, payload: DraftIn):
     if payload.receiving_agency_id and agency is None:
         return _error(400, "Nơi tiếp nhận không hợp lệ.", {"receiving_agency_id": "Không tìm thấy cơ quan."})
     try:
-        dossier = start_draft(request.auth, procedure, case=case, receiving_agency=agency, client_token=payload.client_token)
+        dossier, created = start_draft_created(
+            request.auth, procedure, case=case, receiving_agency=agency, client_token=payload.client_token
+        )
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return _reply(201, _out(dossier))
+    return _reply(201, _out(dossier, [] if created else None))  # a draft made now has no file yet
 
 
 class DraftUpdate(Schema):
@@ -244,10 +246,12 @@ def submit_dossier(request, dossier_id: int):
     """Allocates the code and sets status 1. Repeating it returns the dossier already submitted."""
     try:
         # submit() reads the dossier under its row lock and checks the owner (404): no lookup here.
-        dossier = submit(Dossier(pk=dossier_id), request.auth, client_address=client_ip(request))
+        files: list = []
+        dossier = submit(Dossier(pk=dossier_id), request.auth, client_address=client_ip(request), attachments=files)
     except SubmissionError as exc:
         return _error(exc.status, str(exc), exc.errors)
-    return _reply(200, _out(dossier))
+    # ``files`` stays empty on a repeated submit (nothing read): the answer reads them then.
+    return _reply(200, _out(dossier, files or None))
 
 
 class CompleteIn(DraftUpdate):

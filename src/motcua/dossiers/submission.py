@@ -244,23 +244,33 @@ def _new_draft(user, procedure: Procedure, service, receiving_agency, *, case=No
 
 def start_draft(user, procedure: Procedure, *, case=None, receiving_agency=None, client_token: str = "") -> Dossier:
     """Create the draft (idempotent per ``client_token``: a repeated post returns the same draft)."""
+    return start_draft_created(user, procedure, case=case, receiving_agency=receiving_agency, client_token=client_token)[0]
+
+
+def start_draft_created(user, procedure: Procedure, *, case=None, receiving_agency=None,
+                        client_token: str = "") -> tuple[Dossier, bool]:
+    """``start_draft``, and whether this call created the draft (False: the ``client_token``'s).
+
+    No look-up of the token first: the unique constraint on (owner, client_token) refuses the
+    second INSERT and the existing draft is read then (one query fewer for every new draft)."""
     token = (client_token or "")[:64]
-    if token:
-        existing = Dossier.objects.filter(owner=user, client_token=token).first()
-        if existing:
-            return existing
     service, receiving_agency = _draft_target(procedure, case, receiving_agency)
     dossier = _new_draft(user, procedure, service, receiving_agency, case=case, client_token=token)
     try:
-        with transaction.atomic():
-            dossier.save(force_insert=True)
-            return dossier
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: a refused INSERT must not abort the caller's transaction
+                dossier.save(force_insert=True)
+        else:
+            dossier.save(force_insert=True)  # one statement in autocommit: no BEGIN/COMMIT round trips
+        return dossier, True
     except IntegrityError:
-        # Two identical posts raced: the other one created it.
-        existing = Dossier.objects.filter(owner=user, client_token=token).first()
+        # The same client_token again (a repeated post, or two racing): the draft already made.
+        existing = (
+            Dossier.objects.filter(owner=user, client_token=token).select_related("procedure").first() if token else None
+        )
         if existing is None:
             raise
-        return existing
+        return existing, False
 
 
 def get_draft(user, dossier_id) -> Dossier:
@@ -391,11 +401,13 @@ def contact_unconfirmed(user) -> bool:
     return not getattr(user, "contact_confirmed", False)
 
 
-def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Dossier:
+def submit(dossier: Dossier, user, *, client_address: str | None = None, attachments: list | None = None) -> Dossier:
     """Check, allocate the code and move the draft to status 1, all in one transaction.
 
     A repeated submit of the same dossier (double click, re-posted form) returns it unchanged.
     An account whose contact is not confirmed is refused (403): notices could not reach it.
+    ``attachments``: a list to receive the dossier's files (all versions) when it is submitted
+    now; they are read once, for the completeness check, and the caller's answer can reuse them.
     """
     with transaction.atomic():
         # of=("self",): lock the dossier row only. Locking the joined agency and procedure rows
@@ -415,7 +427,12 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None) -> Doss
             raise SubmissionError("Hồ sơ không ở trạng thái bản nháp.", status=409)
         if contact_unconfirmed(user):
             raise SubmissionError(CONTACT_UNCONFIRMED_MESSAGE, {"contact": CONTACT_UNCONFIRMED_MESSAGE}, status=403)
-        _submit_draft(locked, user, client_address=client_address)
+        files = None
+        if attachments is not None:
+            files = list(Attachment.objects.filter(dossier=locked).order_by("component_id", "version"))
+        _submit_draft(locked, user, client_address=client_address, attachments=files)
+        if files is not None:
+            attachments[:] = files
     for f in locked._meta.concrete_fields:
         setattr(dossier, f.attname, getattr(locked, f.attname))
     dossier._state.fields_cache.update(locked._state.fields_cache)

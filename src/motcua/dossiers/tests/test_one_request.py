@@ -238,3 +238,16 @@ def test_answers_are_exactly_what_the_schema_renders(client, auth, birth_procedu
     shown = client.get(f"/api/v1/dossiers/{done.json()['id']}", **auth)
     assert shown.status_code == 200 and shown.json() == done.json()
     assert shown["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_repeated_draft_and_submission_outside_a_transaction(client, auth, birth_procedure, required):
+    """In autocommit (as served), the refused second INSERT of a client_token leaves the
+    connection usable and answers with the first dossier."""
+    post = lambda: client.post("/api/v1/dossiers/", {"procedure_code": birth_procedure.code, "client_token": "t"},  # noqa: E731
+                               content_type="application/json", **auth)
+    first, again = post(), post()
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    one, two = (_post(client, auth, birth_procedure, _files(required), token="k") for _ in range(2))
+    assert (one.status_code, two.status_code) == (201, 200) and one.json()["id"] == two.json()["id"]
+    assert Dossier.objects.count() == 2 and Attachment.objects.count() == 2
