@@ -35,6 +35,42 @@ def sample_codes(k: int) -> list[str]:
     return codes[:k]
 
 
+def server_cpu_seconds() -> float:
+    """CPU seconds used so far by the granian processes this script started (Linux /proc): the
+    app's cost per request, which the machine's other load changes much less than req/s."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"granian" not in f.read():
+                    continue
+        except OSError:
+            continue
+        total += (int(stats[pid][11]) + int(stats[pid][12])) / tick
+    return total
+
+
+def measured(operation: str, base: str, paths: list[str], **kwargs):
+    before = server_cpu_seconds()
+    row = http_load(operation, base, paths, concurrency=4, new_client_every=EVERY, **kwargs)
+    row.extra["app_cpu_ms_per_request"] = round((server_cpu_seconds() - before) * 1000 / max(row.n, 1), 3)
+    return row
+
+
 def main() -> None:
     setup_django()
     from motcua.dossiers.models import Dossier
@@ -57,15 +93,17 @@ def main() -> None:
     missing = [f"/tra-cuu?ma=KHONG-CO-{i:08d}" for i in range(N // 3)]
     with serve() as base:
         http_load("warm-up", base, page[:500], concurrency=4, new_client_every=EVERY)
-        rows.append(http_load("tracking page /tra-cuu?ma=", base, page, concurrency=4, new_client_every=EVERY))
-        rows.append(http_load("tracking API /api/v1/dossiers/tracking/", base, api, concurrency=4, new_client_every=EVERY))
-        rows.append(http_load("unknown code (page, 404)", base, missing, concurrency=4, ok_statuses=(404,),
-                              new_client_every=EVERY))
+        rows.append(measured("tracking page /tra-cuu?ma=", base, page))
+        rows.append(measured("tracking API /api/v1/dossiers/tracking/", base, api))
+        rows.append(measured("unknown code (page, 404)", base, missing, ok_statuses=(404,)))
+        rows.append(measured("trivial view (same server, for the CPU ratio)", base, ["/bench/trivial"] * N))
     from common import ceiling
 
     top = (ceiling() or {}).get("trivial_view_rps")
     ratio = f"{rows[1].throughput / top:.0%} of the ceiling" if top else "no ceiling measured"
     report("tracking", rows, note=f"{total:,} dossiers, {len(codes)} codes; page {ratio} (target >= 25%)")
+    print("app CPU per request (granian processes): " + ", ".join(
+        f"{row.operation.split(' /')[0].split(' (')[0]} {row.extra['app_cpu_ms_per_request']:.2f} ms" for row in rows[1:]))
 
 
 if __name__ == "__main__":
