@@ -600,6 +600,7 @@ def _inbox_rows(rows) -> SafeString:
     from motcua.office.templatetags.office_tags import format_time_left, time_left_phrases
 
     now = timezone.now()
+    zone = timezone.get_current_timezone()  # once: timezone.localtime() looks it up per call
     phrases = time_left_phrases()
     href = reverse("office:dossier", args=[0])[: -len("0/")]
     labels = dict(Status.choices)
@@ -617,7 +618,7 @@ def _inbox_rows(rows) -> SafeString:
                 procedure=escape(_short(procedure, 80)),
                 applicant=escape(applicant),
                 status=statuses[status],
-                due=timezone.localtime(due).strftime("%d/%m/%Y %H:%M") if due else "",
+                due=due.astimezone(zone).strftime("%d/%m/%Y %H:%M") if due else "",
                 late=' class="late"' if due is not None and due < now else "",
                 left=escape(format_time_left(due, now, phrases)),
             )
