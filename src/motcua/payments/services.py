@@ -213,38 +213,44 @@ _PAYMENT_COLUMNS = [f.column for f in Payment._meta.concrete_fields if f.name !=
 _PAYMENT_ATTNAMES = [f.attname for f in Payment._meta.concrete_fields if f.name != "raw_callbacks"]
 
 
-def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, raw, note, log, amount_first):
-    """PostgreSQL: the conditional UPDATE as the gate, with the transition, the settlement of the
-    request, the callback log and the dossier's row lock in the same statement. Returns like
-    :func:`_confirm_locked`."""
-    sources, target = PaymentStateMachine.EDGES["confirm"]
+@functools.cache
+def _gate_sql(key: tuple[str, ...], logged: bool) -> str:
+    """The gate statement for a payment found by the ``key`` columns (built once per shape)."""
+    _, target = PaymentStateMachine.EDGES["confirm"]
     stamp_column = PaymentStateMachine.TIMESTAMPS[target]
-    at = timezone.now()
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
     where = " AND ".join(f"{column} = %({column})s" for column in key)
-    cols = ", ".join(_PAYMENT_COLUMNS)
-    logged = ""
-    params = {**key, "to_state": str(target), "at": at, "txn": txn_id, "raw": json.dumps([raw] if raw else []),
-              "amount": amount, "currency": currency, "actor": actor_id, "source": source, "note": note}
-    if log:
-        logged = f", logged AS ({LOG_INSERT} SELECT {LOG_VALUES} FROM paid)"
-        params.update(_log_params(log, at))
-    sql = (
+    log_cte = f", logged AS ({LOG_INSERT} SELECT {LOG_VALUES} FROM paid)" if logged else ""
+    return (
         f"WITH paid AS (UPDATE payments_payment SET state = %(to_state)s, {stamp_column} = %(at)s, "
         "gateway_transaction_id = %(txn)s, raw_callbacks = raw_callbacks || %(raw)s::jsonb "
         f"WHERE {where} AND state = %(from_state)s AND amount = %(amount)s AND currency = %(currency)s "
-        f"RETURNING {cols}), "
+        f"RETURNING {', '.join(_PAYMENT_COLUMNS)}), "
         "history AS (INSERT INTO payments_paymenttransition (payment_id, event, from_state, to_state, at, actor_id, "
         "source, note) SELECT id, 'confirm', %(from_state)s, %(to_state)s, %(at)s, %(actor)s, %(source)s, %(note)s "
         "FROM paid), "
         "settled AS (UPDATE payments_paymentrequest r SET settled_at = %(at)s FROM paid "
-        f"WHERE r.id = paid.request_id AND r.settled_at IS NULL RETURNING r.id){logged} "
+        f"WHERE r.id = paid.request_id AND r.settled_at IS NULL RETURNING r.id){log_cte} "
         # The dossier too, its row locked for transition() (the CTEs' changes are not visible
         # to this SELECT: still_open leaves out the request settled just above).
         f"SELECT {', '.join('paid.' + c for c in _PAYMENT_COLUMNS)}, EXISTS (SELECT 1 FROM settled), "
         f"{_dossier_columns('paid.request_id')} FROM paid JOIN dossiers_dossier d ON d.id = paid.dossier_id "
         "JOIN catalog_procedure p ON p.id = d.procedure_id FOR UPDATE OF d"
     )
+
+
+def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, raw, note, log, amount_first):
+    """PostgreSQL: the conditional UPDATE as the gate, with the transition, the settlement of the
+    request, the callback log and the dossier's row lock in the same statement. Returns like
+    :func:`_confirm_locked`."""
+    sources, target = PaymentStateMachine.EDGES["confirm"]
+    at = timezone.now()
+    params = {**key, "to_state": str(target), "at": at, "txn": txn_id, "raw": json.dumps([raw] if raw else []),
+              "amount": amount, "currency": currency, "actor": actor.pk if getattr(actor, "pk", None) else None,
+              "source": source, "note": note}
+    if log:
+        params.update(_log_params(log, at))
+    sql = _gate_sql(tuple(key), bool(log))
+    where = " AND ".join(f"{column} = %({column})s" for column in key)
     from_state = PaymentState.PENDING  # the usual case; a refused gate tells the actual state
     with transaction.get_connection().cursor() as cursor:
         for _ in range(len(sources) + 1):
@@ -254,7 +260,7 @@ def _confirm_in_one_statement(key, txn_id, amount, currency, *, source, actor, r
                 n = len(_PAYMENT_COLUMNS)
                 payment = Payment.from_db(cursor.db.alias, _PAYMENT_ATTNAMES, row[:n])
                 return payment, True, row[n], _dossier_from_row(row[n + 1:])
-            cursor.execute(f"SELECT {cols} FROM payments_payment WHERE {where}", key)
+            cursor.execute(f"SELECT {', '.join(_PAYMENT_COLUMNS)} FROM payments_payment WHERE {where}", key)
             current = cursor.fetchone()
             if current is not None:
                 current = Payment.from_db(cursor.db.alias, _PAYMENT_ATTNAMES, current)
