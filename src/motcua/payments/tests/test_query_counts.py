@@ -46,8 +46,8 @@ def test_accepted_ipn_is_one_short_transaction(client, awaiting):
         assert answer["RspCode"] == "00"
         own = until_commit(sql)
         # BEGIN, the gate (payment, its history, the request, the log, the dossier locked),
-        # the dossier's update and its event (transition), COMMIT.
-        assert len(own) == 5, own
+        # the dossier's update and its event (transition()), COMMIT: 12 statements before.
+        assert len(own) <= 5, own
         assert "FOR UPDATE OF d" in own[1]
         assert own[0] == "BEGIN" and own[1].startswith("WITH paid AS (UPDATE payments_payment")
         assert not any("SAVEPOINT" in s for s in own)
