@@ -78,11 +78,7 @@ def transition(
     ``locked=True``: the caller already holds that lock in the current transaction and passes the
     instance it read under it (one query fewer).
     """
-    spec: Transition | None = TRANSITIONS.get(action)
-    if spec is None:
-        raise TransitionNotAllowed(f"Thao tác không hợp lệ: {action}")
-    if actor.role not in spec.roles:
-        raise TransitionNotAllowed(f"Vai trò của bạn không được phép thực hiện thao tác «{spec.label}».", forbidden=True)
+    spec = _spec_for(action, actor)
     at = at or timezone.now()
     if locked and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("transition(locked=True) needs the caller's transaction holding the row lock")
@@ -96,13 +92,32 @@ def transition(
         if not refused:
             event = _apply(instance, spec, action, actor, at=at, note=note, data=data, update_fields=update_fields)
     if refused:
-        raise TransitionNotAllowed(
-            f"Không thể «{spec.label}» khi hồ sơ đang ở trạng thái «{Status(instance.status).label}»."
-        )
+        raise _refused(spec, instance.status)
     if instance is not dossier:  # keep the caller's instance current
         for field in instance._meta.concrete_fields:
             setattr(dossier, field.attname, getattr(instance, field.attname))
     return event
+
+
+def check_transition(status: int, action: str, actor: Actor) -> None:
+    """Raise what :func:`transition` would raise for ``action`` from ``status`` by ``actor``
+    (for callers that must refuse before writing anything)."""
+    spec = _spec_for(action, actor)
+    if status not in spec.sources:
+        raise _refused(spec, status)
+
+
+def _spec_for(action: str, actor: Actor) -> Transition:
+    spec: Transition | None = TRANSITIONS.get(action)
+    if spec is None:
+        raise TransitionNotAllowed(f"Thao tác không hợp lệ: {action}")
+    if actor.role not in spec.roles:
+        raise TransitionNotAllowed(f"Vai trò của bạn không được phép thực hiện thao tác «{spec.label}».", forbidden=True)
+    return spec
+
+
+def _refused(spec: Transition, status: int) -> TransitionNotAllowed:
+    return TransitionNotAllowed(f"Không thể «{spec.label}» khi hồ sơ đang ở trạng thái «{Status(status).label}».")
 
 
 def lock(dossier: Dossier) -> Dossier:

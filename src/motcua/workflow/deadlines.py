@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -116,12 +116,25 @@ def _resume(dossier, event) -> None:
     waited = cal.working_seconds_between(paused_at, event.at, agency=agency)
     updates = {"paused_working_seconds": F("paused_working_seconds") + waited, "paused_at": None}
     data = {"paused_working_seconds": waited, "paused_at": paused_at.isoformat()}
+    if dossier.appointment_at is not None and waited:
+        new_appointment = cal.add_working_seconds(dossier.appointment_at, waited, agency=agency)
+        updates["appointment_at"] = new_appointment
+        data.update(old_appointment_at=dossier.appointment_at.isoformat(), appointment_at=new_appointment.isoformat())
+        dossier.appointment_at = new_appointment
+    if not waited and connection.vendor == "postgresql":
+        # Nothing to move (paused outside working time, or paid at once): the counter and the
+        # event's data in one statement, no transaction of its own (two round trips fewer).
+        qn = connection.ops.quote_name
+        event_data = DossierEvent._meta.get_field("data").get_db_prep_value({**(event.data or {}), **data}, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH resumed AS (UPDATE {qn(Dossier._meta.db_table)} SET paused_at = NULL WHERE id = %s RETURNING 1) "
+                f"UPDATE {qn(DossierEvent._meta.db_table)} SET data = %s WHERE id = %s",
+                [dossier.pk, event_data, event.pk],
+            )
+        dossier.paused_at = None
+        return
     with transaction.atomic():
-        if dossier.appointment_at is not None and waited:
-            new_appointment = cal.add_working_seconds(dossier.appointment_at, waited, agency=agency)
-            updates["appointment_at"] = new_appointment
-            data.update(old_appointment_at=dossier.appointment_at.isoformat(), appointment_at=new_appointment.isoformat())
-            dossier.appointment_at = new_appointment
         Dossier.objects.filter(pk=dossier.pk).update(**updates)
         if waited:
             for task in Task.objects.filter(dossier=dossier, status__in=[Task.Status.OPEN, Task.Status.CLAIMED]).exclude(

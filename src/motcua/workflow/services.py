@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from motcua.core.text import nfc
 from motcua.dossiers.models import FINAL_STATUSES, Dossier, DossierEvent, Status
-from motcua.dossiers.services import Actor, TransitionNotAllowed, transition
-from motcua.dossiers.transitions import TRANSITIONS
+from motcua.dossiers.services import Actor, TransitionNotAllowed, check_transition, transition
 from motcua.organisations.models import Role, StaffRole
 from motcua.workflow import calendar as cal
 from motcua.workflow.definitions import active_definition_for, graph
@@ -115,14 +114,17 @@ def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, 
 
 
 def _finish(task: Task, outcome: str, user, note: str = "", at: dt.datetime | None = None) -> None:
+    """Close the task unless it was closed already (then refuse: nothing has been written)."""
     at = at or timezone.now()
-    Task.objects.filter(pk=task.pk).update(
+    done = Task.objects.filter(pk=task.pk, status__in=ACTIVE).update(
         status=Task.Status.DONE,
         finished_at=at,
         outcome=outcome,
         note=note,
         finished_by=user if getattr(user, "pk", None) else None,
     )
+    if not done:
+        raise TransitionNotAllowed("Nhiệm vụ đã hoàn thành.")
     task.status, task.finished_at, task.outcome, task.note = Task.Status.DONE, at, outcome, note
 
 
@@ -298,9 +300,39 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
     No savepoint: refusals are raised after the transaction block; a database error (or a
     refusal of ``transition()``) aborts the caller's transaction, as in ``transition()``.
     """
-    task = Task.objects.select_related("step__definition", "agency").get(pk=task.pk)
-    actor = _as_actor(actor, agency=task.agency)
     note = nfc(note or "").strip()
+    if action == StepAction.TRANSFER:
+        task = Task.objects.select_related("step__definition", "agency").get(pk=task.pk)
+        actor = _task_actor(task, action, actor)
+        if target_agency is None:
+            raise TransitionNotAllowed("Vui lòng chọn cơ quan nhận liên thông.")
+        return transfer(task.dossier, target_agency, actor, note)
+    refused = None
+    with transaction.atomic(savepoint=False):
+        # One statement for the task (with its step, definition and agency) and the dossier's row
+        # lock (that row only). The task's status may predate the lock: _finish re-checks it.
+        task = (
+            Task.objects.select_related("step__definition", "agency", "dossier")
+            .select_for_update(of=("dossier",))
+            .get(pk=task.pk)
+        )
+        try:
+            actor = _task_actor(task, action, actor)
+            refusal = _refusal(task.dossier, action)
+            if refusal is not None:
+                raise TransitionNotAllowed(refusal)
+            following = _perform(task, task.dossier, action, actor, note)
+        except TransitionNotAllowed as exc:
+            refused = exc  # raised before anything was written (see _perform)
+    if refused is not None:
+        raise refused  # after the block: the caller's transaction stays usable
+    return following
+
+
+def _task_actor(task: Task, action: str, actor) -> Actor:
+    """The actor for ``action`` on ``task`` in the role they act in; refuses a closed task, an
+    action the step does not allow, or someone who may not act on it."""
+    actor = _as_actor(actor, agency=task.agency)
     if task.status == Task.Status.DONE:
         raise TransitionNotAllowed("Nhiệm vụ đã hoàn thành.")
     if action not in (task.step.actions or []) and not (task.returns_to_id and action in ("forward", "return")):
@@ -309,24 +341,7 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
     role = _check_actor(task, actor)
     if role != actor.role:
         actor = Actor(user=actor.user, role=role, agency=actor.agency or task.agency, client_address=actor.client_address)
-    if action == StepAction.TRANSFER:
-        if target_agency is None:
-            raise TransitionNotAllowed("Vui lòng chọn cơ quan nhận liên thông.")
-        return transfer(task.dossier, target_agency, actor, note)
-    refused = None
-    with transaction.atomic(savepoint=False):
-        dossier = Dossier.objects.select_for_update().get(pk=task.dossier_id)
-        refusal = _refusal(dossier, action)
-        if refusal is not None:
-            refused = TransitionNotAllowed(refusal)
-        else:
-            try:
-                following = _perform(task, dossier, action, actor, note)
-            except TransitionNotAllowed as exc:
-                refused = exc  # raised before _perform wrote anything (see there)
-    if refused is not None:
-        raise refused  # after the block: the caller's transaction stays usable
-    return following
+    return actor
 
 
 def _refusal(dossier, action: str) -> str | None:
@@ -341,7 +356,9 @@ def _perform(task: Task, dossier, action: str, actor: Actor, note: str) -> Task 
     """The writes of :func:`complete` (the dossier's row lock held, the action allowed).
 
     Every refusal (``TransitionNotAllowed``) must come before the first write: :func:`complete`
-    turns it into a clean refusal without a savepoint to roll back to.
+    turns it into a clean refusal without a savepoint to roll back to. So the transitions are
+    checked first, then the task is closed (a conditional UPDATE: refused if a concurrent request
+    closed it), then everything else is written.
     """
     from motcua.dossiers.procedure_facts import related_name
     from motcua.workflow.deadlines import classify_timeliness
@@ -350,20 +367,21 @@ def _perform(task: Task, dossier, action: str, actor: Actor, note: str) -> Task 
     if action in (StepAction.REQUEST_SUPPLEMENT, StepAction.REQUEST_PAYMENT):
         transition(dossier, action, actor, note=note, data={"task": task.pk}, locked=True, at=now)
         return task
+    starting = dossier.status == Status.ACCEPTED  # approve and hand-overs start processing first
     if action in (StepAction.REFUSE, StepAction.STOP):
         name = "refuse" if action == StepAction.REFUSE and dossier.status == Status.SUBMITTED else "stop"
+        check_transition(dossier.status, name, actor)
+        _finish(task, action, actor.user, note, at=now)
         ended = {"finished_at": now} if dossier.finished_at is None else {}
         transition(dossier, name, actor, note=note, data={"task": task.pk}, locked=True, at=now, update_fields=ended)
-        _finish(task, action, actor.user, note, at=now)
         _end_workflow(dossier, now)
         return None
+    if starting:
+        check_transition(dossier.status, "start_processing", actor)
     if action == StepAction.APPROVE:
-        if dossier.status == Status.ACCEPTED:
-            spec = TRANSITIONS["approve"]
-            if actor.role not in spec.roles:  # refuse before start_processing writes anything
-                raise TransitionNotAllowed(
-                    f"Vai trò của bạn không được phép thực hiện thao tác «{spec.label}».", forbidden=True
-                )
+        check_transition(Status.PROCESSING if starting else dossier.status, "approve", actor)
+        _finish(task, action, actor.user, note, at=now)
+        if starting:
             transition(dossier, "start_processing", actor, locked=True, at=now)
         # Decision date and timeliness in the same UPDATE as the status (the deadlines receiver
         # then finds nothing left to write).
@@ -372,13 +390,12 @@ def _perform(task: Task, dossier, action: str, actor: Actor, note: str) -> Task 
             fields["timeliness"] = classify_timeliness(dossier.decided_at or now, dossier.appointment_at)
         transition(dossier, "approve", actor, note=note, data={"task": task.pk}, locked=True, at=now,
                    update_fields=fields)
-        _finish(task, action, actor.user, note, at=now)
         following = _next_step(task.step, action)
         return _open_task(dossier, following, now, reason="Trả kết quả") if following else None
     # forward / return: a hand-over without a status change.
-    if dossier.status == Status.ACCEPTED:
-        transition(dossier, "start_processing", actor, locked=True, at=now)
     _finish(task, action, actor.user, note, at=now)
+    if starting:
+        transition(dossier, "start_processing", actor, locked=True, at=now)
     if task.returns_to_id:
         origin = Task.objects.select_related("step").get(pk=task.returns_to_id)
         following = _open_task(dossier, origin.step, now, agency_id=origin.agency_id, reason="Trả lại sau liên thông")

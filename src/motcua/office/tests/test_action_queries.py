@@ -78,8 +78,8 @@ def test_queries_of_each_staff_action(client, desk, specialist, leader, procedur
     assert counts == {
         "accept": 25 + STATS,
         "claim": 5,
-        "forward": 10,
-        "approve": 13 + STATS,
+        "forward": 9,
+        "approve": 12 + STATS,
         "return": 8 + CLOSE + STATS,
     }
 

@@ -74,6 +74,24 @@ def test_pause_over_tet_costs_nothing_during_the_break(org, make_dossier, act):
     assert dossier.appointment_at == deadlines.cal.add_working_seconds(due, 2 * 3600)
 
 
+def test_pause_outside_working_time_moves_nothing(org, make_dossier, act):
+    """Requested and paid on a Sunday: no working time waited; the pause still ends and the resume
+    event still records what it cost (one statement on PostgreSQL)."""
+    dossier = make_dossier(received_at=local(2026, 3, 2, 9))
+    act(dossier, "accept", org.receptionist, "reception", at=local(2026, 3, 2, 9))
+    due, task = dossier.appointment_at, Task.objects.get(dossier=dossier, status="open")
+    act(dossier, "request_payment", org.specialist, "specialist", at=local(2026, 3, 8, 9))
+    assert dossier.paused_at == local(2026, 3, 8, 9)
+    event = act(dossier, "payment_received", None, "system", at=local(2026, 3, 8, 10))
+    assert dossier.status == Status.PROCESSING and dossier.paused_at is None
+    assert dossier.paused_working_seconds == 0 and dossier.appointment_at == due
+    event.refresh_from_db()
+    assert event.data["paused_working_seconds"] == 0
+    assert dt.datetime.fromisoformat(event.data["paused_at"]) == local(2026, 3, 8, 9)
+    task.refresh_from_db()
+    assert task.due_at == due
+
+
 def test_approve_classifies(org, make_dossier, act):
     dossier = make_dossier(received_at=local(2026, 3, 2, 9))
     act(dossier, "accept", org.receptionist, "reception", at=local(2026, 3, 2, 9))
