@@ -53,7 +53,7 @@ MAX_PAGE = 500
 MAX_QUERY_WORDS = 12
 TYPO_BELOW = 3  # fewer exact matches than this: try corrections too
 MAX_CORRECTIONS = 4  # per query word, the most frequent vocabulary words first
-PREFIX_CACHE_SIZE = 20000  # prefix -> mask entries kept per index
+PREFIX_CACHE_SIZE = 4096  # entries per mask cache (prefixes, starts, phrases) of an index: <= ~3 MB each at 6,000 entries
 
 
 class SearchError(ValueError):
