@@ -494,9 +494,13 @@ def _search_filter(q: str) -> Q:
     compact = q.replace(" ", "")
     if compact.isdigit() and len(compact) in (10, 12, 13):
         return Q(applicant_identity=compact) | Q(applicant_phone=compact)
+    # Codes are issued upper-case: matching them as typed and upper-cased lets PostgreSQL use the
+    # code's index (``istartswith``/``iexact`` compare UPPER(code): a scan of every dossier, 8.8 s
+    # at 1M dossiers).
+    codes = sorted({q, q.upper()})
     if "-" in q or "." in q:
-        return Q(code__istartswith=q)
-    return Q(applicant_name__icontains=q) | Q(code__iexact=q)
+        return Q(code__startswith=codes[0]) | Q(code__startswith=codes[-1])
+    return Q(applicant_name__icontains=q) | Q(code__in=codes)
 
 
 @staff_required
@@ -529,7 +533,9 @@ def work_inbox(request):
         elif not q:
             qs = qs.filter(current_agency_id__in=agencies)
         # Tuples, not model instances: building 50 deferred Dossier + Procedure objects cost ~2 ms.
-        qs = qs.values_list(*_INBOX_COLUMNS).order_by(*_by_time("appointment_at", len(agencies) > 1))
+        # A search is selective (code, identity, phone, name): sorting its matches beats walking
+        # the appointment index over every dossier (a code prefix of 111,000 matches: 1.6 s).
+        qs = qs.values_list(*_INBOX_COLUMNS).order_by(*_by_time("appointment_at", bool(q) or len(agencies) > 1))
         rows, number, has_next = _paginate(qs, request)
     return render(
         request,

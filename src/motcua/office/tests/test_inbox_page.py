@@ -112,3 +112,15 @@ def test_office_tabs_follow_the_language_and_the_current_page(client, specialist
         html = client.get(reverse("office:inbox"), **EN).content.decode()
         assert 'href="/can-bo/ho-so/" aria-current="page">Dossiers in progress</a>' in html and "Received at the counter" in html
         assert "Tiếp nhận tại quầy" not in html
+
+
+def test_inbox_search_by_code_as_typed_or_in_lower_case(client, specialist, procedure, agency, citizen):
+    d = _in_processing(procedure, agency, citizen, name="Trần Thị Cúc", identity="001203000205", due=timezone.now())
+    other = _in_processing(procedure, agency, citizen, name="Lê Văn Dũng", identity="001203000206", due=timezone.now())
+    assert d.code == d.code.upper() and "-" in d.code
+    client.force_login(specialist)
+    for q in (d.code, d.code.lower(), d.code[:-1]):
+        html = client.get(reverse("office:inbox"), {"q": q}).content.decode()
+        assert d.code in html, q
+    html = client.get(reverse("office:inbox"), {"q": d.code.lower()}).content.decode()
+    assert other.code not in html
