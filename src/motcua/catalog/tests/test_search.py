@@ -187,3 +187,50 @@ def test_threads_seeing_a_new_version_rebuild_the_index_once(monkeypatch):
     for t in threads:
         t.join()
     assert len(built) == 1 and seen == built * 4
+
+
+CHILD = """
+import json, sys
+import django
+django.setup()
+from motcua.catalog.services import search_procedures
+for line in sys.stdin:
+    print(json.dumps([h.code for h in search_procedures(line.strip())[0]]), flush=True)
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_another_worker_process_sees_committed_catalogue_changes():
+    """A separate process (as a granian worker) keeps its index across searches and rebuilds it
+    when this process commits a change to procedures, fields or online services."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from urllib.parse import quote
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    url = f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "motcua.settings"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def search(q):
+        child.stdin.write(q + "\n")
+        child.stdin.flush()
+        return json.loads(child.stdout.readline())
+
+    try:
+        p = Procedure.objects.create(code="9.000040", name="Đăng ký khai sinh")
+        assert search("khai sinh") == ["9.000040"]
+        Procedure.objects.filter(pk=p.pk).update(name="Đăng ký kết hôn", search_text=" dang ky ket hon")
+        assert search("khai sinh") == [] and search("ket hon") == ["9.000040"]
+        Procedure.objects.create(code="9.000041", name="Đăng ký kết hôn lưu động", popularity=9)
+        assert search("ket hon") == ["9.000041", "9.000040"]
+        Procedure.objects.filter(code="9.000041").delete()
+        assert search("ket hon") == ["9.000040"]
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
