@@ -543,8 +543,12 @@ def submit_complete(
         raise SubmissionError(INCOMPLETE_MESSAGE, errors)
     dossier.is_digitised = bool(checked)
     stored: list[str] = []
+    committed: list[bool] = []
     try:
         with transaction.atomic():
+            # First of the after-commit callbacks: if a later one (the notices) raises, the files
+            # belong to a committed dossier and must stay.
+            transaction.on_commit(lambda: committed.append(True))
             dossier.save(force_insert=True)  # a concurrent twin with the same client_token fails here
             versions: dict[int, int] = {}
             attachments = []
@@ -558,6 +562,8 @@ def submit_complete(
             insert_attachments(attachments)
             _submit_draft(dossier, user, client_address=client_address, attachments=attachments, checked=True)
     except IntegrityError:
+        if committed:
+            raise
         delete_stored(stored)
         existing = (
             Dossier.objects.filter(owner=user, client_token=token).select_related("procedure").first() if token else None
@@ -566,7 +572,8 @@ def submit_complete(
             raise
         return _replayed(existing)
     except BaseException:
-        delete_stored(stored)  # the dossier id never committed: nobody else references these files
+        if not committed:
+            delete_stored(stored)  # the dossier id never committed: nobody else references these files
         raise
     return CompleteSubmission(dossier, attachments)
 

@@ -251,3 +251,33 @@ def test_repeated_draft_and_submission_outside_a_transaction(client, auth, birth
     one, two = (_post(client, auth, birth_procedure, _files(required), token="k") for _ in range(2))
     assert (one.status_code, two.status_code) == (201, 200) and one.json()["id"] == two.json()["id"]
     assert Dossier.objects.count() == 2 and Attachment.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_of_a_committed_dossier_stay_when_a_later_step_fails(client, auth, birth_procedure, required, monkeypatch):
+    """Files are removed only when the dossier did not commit: a failure after the commit (here
+    the notices, run after it) must not delete the files of a submitted dossier."""
+    from motcua.dossiers import notifications
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("SMS gateway misconfigured")
+
+    monkeypatch.setattr(notifications, "compose", broken)
+    with pytest.raises(RuntimeError):
+        _post(client, auth, birth_procedure, _files(required))
+    dossier = Dossier.objects.get()
+    assert dossier.status == Status.SUBMITTED and Attachment.objects.filter(dossier=dossier).count() == 2
+    assert len(_stored_files()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_are_removed_when_the_transaction_fails(client, auth, birth_procedure, required, monkeypatch):
+    from motcua.dossiers import submission
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(submission, "allocate_code", broken)
+    with pytest.raises(RuntimeError):
+        _post(client, auth, birth_procedure, _files(required))
+    assert not Dossier.objects.exists() and not Attachment.objects.exists() and not _stored_files()
