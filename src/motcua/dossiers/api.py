@@ -295,6 +295,38 @@ _COMPLETE_DOC = {
 }
 
 
+class ComponentSpec(Schema):
+    id: int
+    name: str
+    required: bool
+    case_id: int | None
+
+
+class SubmissionSpec(Schema):
+    procedure_code: str
+    procedure_name: str
+    eform_code: str | None
+    eform_schema: dict | None
+    components: list[ComponentSpec]
+
+
+@router.get("/submissions/{code}", response={200: SubmissionSpec, **ERRORS},
+            summary="Thông tin cần gửi để nộp hồ sơ trong một yêu cầu")
+def submission_spec(request, code: str):
+    """What POST /submissions needs for procedure ``code``: the file fields (``component_<id>``,
+    required or not, per case) and the e-form's JSON Schema (the keys of ``form_data``)."""
+    procedure = procedure_facts.active_procedure(code[:20])
+    facts = procedure_facts.facts(procedure) if procedure is not None else None
+    if facts is None or facts.service is None:
+        return _error(404, "Không tìm thấy thủ tục có dịch vụ công trực tuyến.")
+    return Reply(200, {
+        "procedure_code": procedure.code, "procedure_name": procedure.name,
+        "eform_code": facts.eform.code if facts.eform else None,
+        "eform_schema": facts.eform.schema if facts.eform else None,
+        "components": [{"id": c.pk, "name": c.name, "required": c.required, "case_id": c.case_id} for c in facts.components],
+    })
+
+
 @router.post(
     "/submissions",
     response={200: DossierOut, 201: DossierOut, **ERRORS},
@@ -305,7 +337,7 @@ def submit_in_one_request(request):
     """Create, fill, attach and submit a dossier in one multipart request (kiosks, integrating systems).
 
     Same checks as the step-by-step flow; a refused request (4xx) stores nothing. Files go in
-    fields ``component_<id>`` (the ids of GET /catalog procedure components). 201: submitted (code
+    fields ``component_<id>`` (ids listed by GET /dossiers/submissions/{code}). 201: submitted (code
     allocated, status 1, applicant notified); 200: a repeated request with the same
     ``client_token``, answered with the dossier already submitted (nothing stored again)."""
     text = request.POST.get("data") or ""

@@ -281,3 +281,13 @@ def test_files_are_removed_when_the_transaction_fails(client, auth, birth_proced
     with pytest.raises(RuntimeError):
         _post(client, auth, birth_procedure, _files(required))
     assert not Dossier.objects.exists() and not Attachment.objects.exists() and not _stored_files()
+
+
+def test_submission_spec_lists_file_fields_and_form(client, auth, birth_procedure, required):
+    spec = client.get(f"/api/v1/dossiers/submissions/{birth_procedure.code}", **auth)
+    assert spec.status_code == 200, spec.content
+    body = spec.json()
+    assert body["eform_code"] == "TK-KS" and "child_name" in body["eform_schema"]["properties"]
+    assert [c["id"] for c in body["components"] if c["required"]] == [c.pk for c in required]
+    assert client.get("/api/v1/dossiers/submissions/KHONG.CO", **auth).status_code == 404
+    assert client.get(f"/api/v1/dossiers/submissions/{birth_procedure.code}").status_code == 401
