@@ -18,11 +18,16 @@ from motcua.payments.models import CollectAt, PaymentRequest
 log = logging.getLogger(__name__)
 
 
-def collects_before_processing(dossier: Dossier) -> bool:
-    """Whether the dossier's fee (procedure, channel, applicant category, case) is due before processing."""
-    quote = compute_fee(
+def fee_quote(dossier: Dossier):
+    """The dossier's fee quote (procedure, channel, applicant category, case)."""
+    return compute_fee(
         dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"), case=dossier.case
     )
+
+
+def collects_before_processing(dossier: Dossier) -> bool:
+    """Whether the dossier's fee is due before processing."""
+    quote = fee_quote(dossier)
     return quote.total > 0 and quote.collect_at == CollectAt.BEFORE_PROCESSING
 
 
@@ -30,23 +35,22 @@ def request_payment_before_processing(dossier: Dossier, actor: Actor | None = No
     """Move a dossier that has just started processing to status 6 when its fee is due first.
 
     Does nothing (returns None) when the dossier is no longer in processing, already had a
-    payment request (one collection before processing, never two), or owes nothing now.
+    payment request (one collection before processing, never two), or owes nothing now. The
+    dossier is not read again: ``request_payment``'s transition locks the row and refuses it if
+    its status has changed meanwhile; the quote computed here is the one it uses.
     """
     from motcua.payments.services import PaymentError, request_payment
 
-    fresh = Dossier.objects.select_related("procedure", "case").filter(pk=dossier.pk).first()
-    if fresh is None or fresh.status != Status.PROCESSING:
+    if dossier.status != Status.PROCESSING or PaymentRequest.objects.filter(dossier_id=dossier.pk).exists():
         return None
-    if PaymentRequest.objects.filter(dossier=fresh).exists() or not collects_before_processing(fresh):
+    quote = fee_quote(dossier)
+    if not (quote.total > 0 and quote.collect_at == CollectAt.BEFORE_PROCESSING):
         return None
     try:
-        payment_request = request_payment(fresh, actor or Actor(role="system", agency=fresh.current_agency))
+        return request_payment(dossier, actor or Actor(role="system", agency=dossier.current_agency), quote=quote)
     except (PaymentError, TransitionNotAllowed) as exc:
-        log.info("Dossier %s: no payment requested before processing: %s", fresh.pk, exc)
+        log.info("Dossier %s: no payment requested before processing: %s", dossier.pk, exc)
         return None
-    for field in ("status", "paused_from_status", "paused_at"):
-        setattr(dossier, field, getattr(fresh, field))
-    return payment_request
 
 
 def on_dossier_transitioned(sender, dossier, event, transition, **kwargs) -> None:

@@ -52,11 +52,14 @@ def open_request(dossier) -> PaymentRequest | None:
     return dossier.payment_requests.filter(settled_at__isnull=True).order_by("-requested_at").first()
 
 
-def request_payment(dossier, actor: Actor, amount: int | None = None, *, note: str = "") -> PaymentRequest:
+def request_payment(dossier, actor: Actor, amount: int | None = None, *, note: str = "",
+                    quote: FeeQuote | None = None) -> PaymentRequest:
     """Ask the applicant to pay (dossier -> status 6). ``amount`` defaults to the fee quote for the
-    dossier's procedure, channel and applicant category (``form_data["applicant_category"]``)."""
-    quote = compute_fee(dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"),
-                        case=dossier.case)
+    dossier's procedure, channel and applicant category (``form_data["applicant_category"]``);
+    ``quote``: that quote when the caller has just computed it."""
+    if quote is None:
+        quote = compute_fee(dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"),
+                            case=dossier.case)
     lines = [line.as_dict() for line in quote.lines]
     explanation = quote.explanation
     if amount is None:

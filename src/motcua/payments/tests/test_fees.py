@@ -64,3 +64,25 @@ def test_quote_api_and_template_include(client, fee_procedure):
     assert client.get("/api/v1/payments/quote", {"procedure": "0.000000"}).status_code == 404
     html = render_to_string("payments/fee_quote.html", {"quote": compute_fee(fee_procedure, 2)})
     assert "Phí, lệ phí" in html and "10.000" in html
+
+
+def test_case_channels_and_queries(fee_procedure, django_assert_num_queries):
+    """A case's own channel replaces the general one; a case without one uses the general one.
+    Channels and their fees are read in one query; the collection policy only when there is
+    something to collect."""
+    from motcua.catalog.models import Fee, ProcedureCase, ProcedureChannel
+
+    own, other, unpriced = (ProcedureCase.objects.create(procedure=fee_procedure, name=n) for n in ("A", "B", "C"))
+    channel = ProcedureChannel.objects.create(procedure=fee_procedure, channel=2, case=own, duration_value=1,
+                                              duration_unit="working_days")
+    Fee.objects.create(channel=channel, kind="le_phi", amount=20000)
+    Fee.objects.create(channel=channel, kind="le_phi", amount=5000)
+    ProcedureChannel.objects.create(procedure=fee_procedure, channel=2, case=unpriced, duration_value=1,
+                                    duration_unit="working_days")
+    with django_assert_num_queries(3):  # channels with fees, rules, policy
+        quote = compute_fee(fee_procedure, 2, case=own)
+    assert {line.kind: (line.base_amount, line.amount) for line in quote.lines} == {"le_phi": (25000, 25000)}
+    assert compute_fee(fee_procedure, 2, case=other).total == 10000  # the general channel
+    assert compute_fee(fee_procedure, 2).total == 10000
+    with django_assert_num_queries(2):  # nothing to collect: no policy read
+        assert compute_fee(fee_procedure, 2, case=unpriced).collect_at == CollectAt.NONE

@@ -113,3 +113,29 @@ def test_dossier_moves_on_only_when_its_last_request_is_paid(client, awaiting):
     dossier.refresh_from_db()
     assert dossier.status == Status.SUBMITTED
     assert dossier.events.filter(action="payment_received").count() == 1
+
+
+def test_fee_before_processing_is_quoted_once(make_dossier, fee_procedure, django_assert_num_queries):
+    """The receiver on start_processing: whether a request exists, the quote (channels with their
+    fees, rules, collection policy), and the same quote passed to request_payment."""
+    from motcua.dossiers.services import Actor
+    from motcua.payments.models import CollectionPolicy, PaymentRequest
+    from motcua.payments.receivers import request_payment_before_processing
+
+    dossier = make_dossier(status=Status.PROCESSING)
+    dossier.procedure = fee_procedure
+    # exists, 3 for the quote, then request_payment in a transaction: open request?, transition
+    # (lock, UPDATE, event), the request row (16 before: the dossier read again, the quote twice,
+    # the policy read for nothing). This dossier has no contact: no notice queued.
+    with django_assert_num_queries(11) as ctx:
+        made = request_payment_before_processing(dossier, Actor(role="system"))
+    assert made is not None and made.amount == 10000 and dossier.status == Status.PAYMENT_REQUESTED
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum('FROM "catalog_procedurechannel"' in s for s in sql) == 1  # quoted once, not twice
+    # Nothing to collect first: the exists check and the quote, no policy read.
+    CollectionPolicy.objects.create(procedure=fee_procedure, collect_at="result")
+    later = make_dossier(status=Status.PROCESSING)
+    later.procedure = fee_procedure
+    with django_assert_num_queries(4):  # exists, channels with fees, rules, policy
+        assert request_payment_before_processing(later, Actor(role="system")) is None
+    assert not PaymentRequest.objects.filter(dossier=later).exists()
