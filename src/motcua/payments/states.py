@@ -2,6 +2,10 @@
 
 A late "paid" for an expired payment is accepted (the money did arrive: a bank transfer after
 the deadline); a failed payment never becomes paid (the citizen starts a new attempt).
+
+On PostgreSQL the hot "confirm" edge (a gateway's callback) is applied by one conditional UPDATE
+built from ``EDGES`` and ``TIMESTAMPS`` (``services._gate_sql``), which writes the same
+transition row in the same statement.
 """
 
 from __future__ import annotations
