@@ -20,7 +20,7 @@ from motcua.catalog.models import Channel, DocumentComponent, OnlineService, Pro
 from motcua.core.text import nfc
 from motcua.dossiers.attachments import AttachmentRejected, add_attachment
 from motcua.dossiers.models import ApplicantType, Attachment, Dossier, ResultMethod, Status
-from motcua.dossiers.services import Actor, TransitionNotAllowed, allocate_code, lock, transition
+from motcua.dossiers.services import Actor, TransitionNotAllowed, allocate_code, lock, transition, write_deferred
 from motcua.dossiers.transitions import TRANSITIONS
 from motcua.organisations.models import Agency, Role, StaffRole
 
@@ -174,8 +174,9 @@ def accept_dossier(dossier: Dossier, actor: Actor, checks=None, note: str = "") 
     received_at = timezone.now()
     appointment = compute_appointment(dossier, received_at)
     with transaction.atomic():
-        # One read under the row lock for both: the acceptance and the workflow start (which
-        # moves the dossier on to "processing" in the same transaction).
+        # One read under the row lock for both: the acceptance and the workflow start, which
+        # moves the dossier on to "processing" in the same transaction. The row is written once,
+        # by that second transition (each keeps its event).
         locked = lock(dossier)
         transition(
             locked,
@@ -186,8 +187,10 @@ def accept_dossier(dossier: Dossier, actor: Actor, checks=None, note: str = "") 
             at=received_at,
             update_fields={"received_at": received_at, "appointment_at": appointment},
             locked=True,
+            deferred=True,
         )
         start_workflow(locked, actor, locked=True)
+        write_deferred(locked)  # when the workflow had started already (no second transition)
     for field in locked._meta.concrete_fields:
         setattr(dossier, field.attname, getattr(locked, field.attname))
     return dossier

@@ -44,3 +44,18 @@ def test_refusals_keep_the_callers_transaction_usable(org, started):
         with pytest.raises(TransitionNotAllowed, match="tạm dừng"):
             services.complete(task, "forward", Actor(org.specialist, "specialist"))  # paused
         assert type(started).objects.get(pk=started.pk).status == Status.PAYMENT_REQUESTED  # still usable
+
+
+def test_accept_writes_its_deferred_update_when_the_workflow_existed(org, make_dossier):
+    """accept_dossier leaves the row to the workflow start's transition; when the workflow had
+    started already (no second transition), the acceptance is still written."""
+    from motcua.office.services import accept_dossier
+    from motcua.workflow.definitions import active_definition_for
+    from motcua.workflow.models import DossierWorkflow
+
+    dossier = make_dossier(status=Status.SUBMITTED)
+    DossierWorkflow.objects.create(dossier=dossier, definition=active_definition_for(dossier), started_at=local(2026, 3, 2, 9))
+    accept_dossier(dossier, Actor(org.receptionist, "reception", agency=org.desk))
+    stored = type(dossier).objects.get(pk=dossier.pk)
+    assert stored.status == Status.ACCEPTED and stored.received_at and stored.appointment_at
+    assert (stored.status, stored.received_at) == (dossier.status, dossier.received_at)
