@@ -32,7 +32,7 @@ from motcua.dossiers.models import Attachment, Dossier, DossierEvent, Status
 from motcua.dossiers.services import TransitionNotAllowed
 from motcua.dossiers.transitions import TRANSITIONS
 from motcua.office import forms, services
-from motcua.organisations.models import Role
+from motcua.organisations.models import Role, StaffRole
 
 PAGE_SIZE = 50
 
@@ -503,15 +503,26 @@ def _search_filter(q: str) -> Q:
     return Q(applicant_name__icontains=q) | Q(code__in=codes)
 
 
+def _staff_agency_ids(user) -> set[int]:
+    """:func:`services.staff_agency_ids` read as bare ids (one prepared statement): the inbox needs
+    nothing else, and loading the roles with their agencies through the ORM cost 0.58 ms CPU."""
+    if getattr(user, "_office_roles", None) is not None:  # already loaded in this request
+        return services.staff_agency_ids(user)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT agency_id FROM "{StaffRole._meta.db_table}" WHERE user_id = %s', [user.pk])
+        return {agency_id for (agency_id,) in cursor.fetchall()}
+
+
 @staff_required
 def work_inbox(request):
     """Dossiers held by my agencies, sorted by time left (earliest appointment first)."""
-    ids = services.staff_agency_ids(request.user)
+    q = request.GET.get("q", "").strip()
+    # A search goes through services.visible_dossiers, which loads the roles anyway.
+    ids = services.staff_agency_ids(request.user) if q else _staff_agency_ids(request.user)
     if not ids:
         raise PermissionDenied("Bạn chưa được phân vai trò tại cơ quan nào.")
     status = request.GET.get("trang-thai", "")
     valid = {str(s) for s, _ in forms.INBOX_STATUSES}
-    q = request.GET.get("q", "").strip()
     agency = request.GET.get("co-quan", "")
     chosen = agency.isdigit() and int(agency) in ids
     agencies = [int(agency)] if chosen else sorted(ids)
