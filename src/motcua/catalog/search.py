@@ -40,6 +40,7 @@ import json
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import compress, islice
 
 from django.db import connection
 
@@ -126,6 +127,9 @@ class Vocabulary:
 # --------------------------------------------------------------------------- bitmasks
 
 
+_BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
 def _mask(ranks) -> int:
     """The bitmask of the given ranks."""
     ranks = list(ranks)
@@ -134,17 +138,29 @@ def _mask(ranks) -> int:
         for r in ranks:
             m |= 1 << r
         return m
-    bits = bytearray(max(ranks) // 8 + 1)
+    digits = bytearray(b"0") * (max(ranks) + 1)
     for r in ranks:
-        bits[r >> 3] |= 1 << (r & 7)
-    return int.from_bytes(bits, "little")
+        digits[r] = 49  # "1"
+    return int(digits[::-1], 2)
+
+
+def _selector(mask: int) -> bytes:
+    """Byte i is 1 if bit i of ``mask`` is set, else 0 (for ``itertools.compress``)."""
+    return format(mask, "b")[::-1].encode().translate(_BITS)
+
+
+DENSE = 1000  # set bits above which a scan of every position (in C) beats finding each bit
 
 
 def _ranks(mask: int, skip: int = 0, limit: int | None = None) -> list[int]:
     """The ranks set in ``mask``, lowest first; ``skip`` of them skipped, at most ``limit``."""
-    out: list[int] = []
     if not mask or limit == 0:
-        return out
+        return []
+    wanted = mask.bit_count() - skip if limit is None else min(limit, mask.bit_count() - skip)
+    if skip + wanted > DENSE:
+        selector = _selector(mask)
+        return list(islice(compress(range(len(selector)), selector), skip, skip + wanted))
+    out: list[int] = []
     bits = format(mask, "b")[::-1]
     i = bits.find("1")
     while i >= 0:
@@ -152,7 +168,7 @@ def _ranks(mask: int, skip: int = 0, limit: int | None = None) -> list[int]:
             skip -= 1
         else:
             out.append(i)
-            if limit is not None and len(out) >= limit:
+            if len(out) >= wanted:
                 break
         i = bits.find("1", i + 1)
     return out
@@ -270,7 +286,7 @@ class SearchIndex:
         mask = self._phrases.get(text)
         if mask is None:
             texts = self.texts
-            mask = _mask(r for r in _ranks(candidates) if text in texts[r])
+            mask = _mask([r for r in _ranks(candidates) if text in texts[r]])
             if len(self._phrases) >= PREFIX_CACHE_SIZE:
                 self._phrases.clear()
             self._phrases[text] = mask
