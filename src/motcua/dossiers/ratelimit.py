@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import mmap
 import os
 import random
@@ -35,6 +36,7 @@ ROWS = 2
 SLOTS = 1 << 17  # per row
 _SLOT = struct.Struct("<II")  # end of the window (seconds since the epoch), hits
 PURGE_PROBABILITY = 0.002  # database store: expired rows deleted on this share of hits
+logger = logging.getLogger(__name__)
 
 
 class SharedCounters:
@@ -92,22 +94,30 @@ class SharedCounters:
             self._map[:] = bytes(self.size)
 
 
-_counters: SharedCounters | None = None
+_counters: SharedCounters | None | bool = None  # False: unusable, see counters()
 _counters_lock = threading.Lock()
 
 
-def counters() -> SharedCounters:
+def counters() -> SharedCounters | None:
+    """This process's map of the counters file; None when the file cannot be opened or mapped
+    (read-only folder…): hits then go to the database store, logged once, never a 500."""
     global _counters
     if _counters is None:
         with _counters_lock:
             if _counters is None:
-                _counters = SharedCounters(getattr(settings, "RATE_LIMIT_FILE", ""))
-    return _counters
+                path = getattr(settings, "RATE_LIMIT_FILE", "")
+                try:
+                    _counters = SharedCounters(path)
+                except (OSError, ValueError) as exc:
+                    logger.warning("rate-limit file %s unusable (%s): counting in the database", path, exc)
+                    _counters = False
+    return _counters or None
 
 
 def reset() -> None:
     """Forget every count of this store (tests)."""
-    counters().clear()
+    if counters() is not None:
+        counters().clear()
 
 
 def _database_hit(key: str, until: int, now: int) -> int:
@@ -133,6 +143,7 @@ def hit(scope: str, client: str, window: int) -> int:
     now = int(time.time())
     until = (now // window + 1) * window
     key = f"{scope}:{client}"[:120]
-    if getattr(settings, "RATE_LIMIT_STORE", "memory") == "database":
+    shared = None if getattr(settings, "RATE_LIMIT_STORE", "memory") == "database" else counters()
+    if shared is None:
         return _database_hit(key, until, now)
-    return counters().hit(key, until)
+    return shared.hit(key, until)

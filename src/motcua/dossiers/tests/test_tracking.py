@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 
 import pytest
@@ -165,3 +166,16 @@ def test_tracking_api_answers_exactly_the_schema(client, complete_draft, citizen
     assert response.json() == expected
     assert expected["applicant"] == "N*** V*** A" and expected["needed"] == [f"{component.name} – Ảnh bị mờ"]
     assert "Nguyễn Văn An" not in response.content.decode()
+
+
+def test_unusable_counters_file_falls_back_to_the_database(monkeypatch, settings, tmp_path, caplog):
+    from motcua.dossiers.models import RateCounter
+
+    (tmp_path / "ro").mkdir(mode=0o500)
+    settings.RATE_LIMIT_FILE = str(tmp_path / "ro" / "sub" / "ratelimit.bin")
+    monkeypatch.setattr(ratelimit, "_counters", None)
+    if os.geteuid() == 0:  # root writes anywhere: make the file a folder instead
+        settings.RATE_LIMIT_FILE = str(tmp_path)
+    assert [tracking.rate_limited("t", "7.7.7.7", limit=1) for _ in range(2)] == [False, True]
+    assert RateCounter.objects.get(key="t:7.7.7.7").hits == 2
+    assert "unusable" in caplog.text
