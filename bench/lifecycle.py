@@ -6,39 +6,42 @@ receivers) without sessions, authentication, CSRF, form parsing or templates. Th
 loaded once per process and reused, as one request reuses its user (their roles, once the office
 code loaded them, are cached on the object like ``office.services.staff_roles`` does per request).
 
-What each step does (queries counted on PostgreSQL with the after-commit receivers, "after" the
-life-cycle work of issue 5; ``BENCH_LIFECYCLE_SQL=1`` prints them):
+What each step does (queries counted on PostgreSQL with the after-commit receivers, after the
+life-cycle work of issue 5; ``BENCH_LIFECYCLE_SQL=1`` prints them; the run prints the measured
+figures per step):
 
-1. submit (12): ``submission.start_draft`` (INSERT dossier), ``save_draft`` (one conditional
-   UPDATE), ``add_attachment`` (version lookup, INSERT attachment, UPDATE digitised flag), and
-   ``submission.submit``: lock the dossier row (``FOR UPDATE OF`` the dossier only), completeness
-   (current attachments), the agency's code counter (one ``UPDATE … RETURNING``), the status UPDATE
-   and its ``DossierEvent``; after commit the notice (outbox row + task-queue row).
-2. accept (21): ``office.accept_dossier``: the appointment from the legal duration and the cached
-   working calendar, one row lock for acceptance and workflow start; UPDATE + event (accept); the
+1. submit (12, dossiers app): ``submission.start_draft`` (INSERT dossier), ``save_draft`` (one
+   conditional UPDATE), ``add_attachment`` (version look-up, INSERT attachment, UPDATE digitised
+   flag), and ``submission.submit``: lock the dossier row (``FOR UPDATE OF`` the dossier only),
+   completeness (current attachments), the agency's code counter (one ``UPDATE … RETURNING``),
+   the status UPDATE and its ``DossierEvent``; after commit the notice (outbox row + task row).
+2. accept (17): ``office.accept_dossier``: the appointment from the legal duration and the cached
+   working calendar; one row lock for acceptance and workflow start; the accept event; the
    workflow: the active definition (one query; its steps and transitions come from the
    per-process graph cache keyed on the definition's revision), INSERT DossierWorkflow unless
-   there is one (``ON CONFLICT DO NOTHING RETURNING``),
-   the reception task and the first processing task in one INSERT, the holdings in one INSERT;
-   UPDATE + event (start_processing). After commit: two notices (2 × 2), the statistics (one
-   upsert statement for day and month), and the payments receiver on start_processing (dossier,
-   "already requested?", the fee quote: 6, owned by the payments app).
-3. claim + forward (10): ``workflow.current_task``; ``claim`` (the specialist's roles, one
-   conditional UPDATE); ``complete(task, "forward")``: the task with its step and definition, the
-   roles, lock the dossier, finish the task, INSERT the next task, the current holding, the event
-   (the agency's name from the per-process name cache).
-4. request payment (13, payments app): ``payments.request_payment``: the fee quote, the request,
-   the dossier's transition to "payment requested" (UPDATE + event), the notice.
-5. pay (signed IPN) (12, payments app): ``start_payment`` (payment row and its transition),
+   there is one (``ON CONFLICT DO NOTHING RETURNING``), the reception task and the first
+   processing task in one INSERT, the holdings in one INSERT; start_processing: one UPDATE of the
+   dossier for both transitions, its event. After commit: two notices (2 × 2), the statistics
+   (day and month upserts in one statement), and the payments receiver on start_processing
+   ("already requested?", the fee quote; payments app).
+3. claim + forward (9): ``workflow.current_task``; ``claim`` (the specialist's roles, one
+   conditional UPDATE); ``complete(task, "forward")``: the task with its step and definition and
+   the dossier's row lock in one statement, the roles, close the task (conditional UPDATE),
+   INSERT the next task, the current holding, the event (the agency's name from the per-process
+   name cache).
+4. request payment (11, payments app): ``payments.request_payment``: the fee quote, the request,
+   the dossier's transition to "payment requested" (lock, UPDATE, event), the notice.
+5. pay (signed IPN) (11, payments app): ``start_payment`` (payment row and its transition),
    ``handle_callback``: verify, mark paid, the dossier's ``payment_received`` transition (back to
-   processing); after commit the notice, the deadlines receiver (pause added to the appointment:
-   UPDATE dossier, UPDATE event data) and the statistics upsert.
-6. approve (12): ``office.approve``: the current task, ``complete(task, "approve")``: the task,
-   lock the dossier, one UPDATE with status, decision and finish dates and timeliness, the event,
-   finish the task, open the desk's "return result" task (INSERT + current holding); after commit
-   the notice and the statistics upsert. The caller's dossier is refreshed from the locked instance.
-7. return result (7): ``office.return_result``: lock, UPDATE + event; after commit the notice,
-   the workflow receiver closing tasks, holdings and the workflow (one statement of three chained
+   processing); after commit the notice, the deadlines receiver (the pause's working time: one
+   statement when none passed) and the statistics.
+6. approve (11): ``office.approve``: the current task; ``complete(task, "approve")``: the task and
+   the lock in one statement, close the task, one UPDATE with status, decision and finish dates
+   and timeliness, the event, open the desk's "return result" task (INSERT + current holding);
+   after commit the notice and the statistics. The caller's dossier is refreshed from the locked
+   instance, not read again.
+7. return result (7): ``office.return_result``: lock, UPDATE, event; after commit the notice, the
+   workflow receiver closing tasks, holdings and workflow (one statement of three chained
    UPDATEs), the statistics.
 
 Steps 4 and 6 each include one read of the dossier by the bench itself (``refresh_from_db``, as

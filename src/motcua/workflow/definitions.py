@@ -275,7 +275,8 @@ def graph(definition: WorkflowDefinition) -> Graph:
 
     Correct across processes: every change of a step or a step transition bumps the definition's
     ``revision`` in the database (signals below, and explicitly after bulk inserts), and the
-    caller's definition row carries the revision it read.
+    caller's definition row carries the revision it read. Code changing steps or transitions
+    with queryset ``update()``/``bulk_create`` (no signals) must call :func:`bump_revision`.
     """
     key = (definition.revision, definition.created_at)  # created_at: SQLite may reuse a rolled-back id
     hit = _graphs.get(definition.pk)
