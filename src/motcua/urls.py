@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("quan-tri/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("ngon-ngu/<str:code>", core_views.choose_language, name="choose_language"),
 ]
 if settings.BENCH_ENDPOINTS and settings.MOTCUA_ENV != "production":
     # First, so that the benchmarks' ceiling does not pay for resolving past every other route.

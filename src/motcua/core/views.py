@@ -17,6 +17,31 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": connection.vendor})
 
 
+def choose_language(request, code):
+    """The footer's language links: set the language cookie and go back where the person was.
+
+    A plain link rather than Django's POST form, so that pages need no CSRF token (and anonymous
+    visitors no cookie) just to offer the switch; changing one's own display language is not a
+    state change worth protecting from cross-site requests.
+    """
+    from django.conf import settings
+    from django.http import HttpResponseNotFound, HttpResponseRedirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    if code not in dict(settings.LANGUAGES):
+        return HttpResponseNotFound(_("Không có ngôn ngữ này.").encode(), content_type="text/plain; charset=utf-8")
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE, path=settings.LANGUAGE_COOKIE_PATH,
+        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
 def _error(request, status, title, message):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message}, status=status, json_dumps_params={"ensure_ascii": False})

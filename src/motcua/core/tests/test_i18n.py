@@ -141,3 +141,26 @@ def test_choice_labels_list_matches_the_models():
                 choices = getattr(choices, attr)
             assert list(choices.labels) == labels, dotted
         assert set(labels) <= msgids, dotted
+
+
+def test_footer_language_links_switch_and_come_back(client):
+    body = client.get("/tra-cuu").content.decode()
+    assert 'href="/ngon-ngu/en?next=/tra-cuu"' in body and 'lang="en"' in body
+    response = client.get("/ngon-ngu/en", {"next": "/tra-cuu?ma=X"})
+    assert response.status_code == 302 and response.headers["Location"] == "/tra-cuu?ma=X"
+    assert "Track a dossier" in client.get("/tra-cuu").content.decode()
+    client.get("/ngon-ngu/vi", {"next": "/"})
+    assert "Tra cứu hồ sơ" in client.get("/").content.decode()
+
+
+def test_language_link_refuses_unknown_languages_and_foreign_targets(client):
+    assert client.get("/ngon-ngu/xx").status_code == 404
+    response = client.get("/ngon-ngu/en", {"next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_anonymous_public_pages_set_no_cookie(client):
+    for path in ["/", "/tra-cuu", "/thu-tuc"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert not response.cookies, (path, list(response.cookies))
