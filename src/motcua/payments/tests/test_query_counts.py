@@ -139,3 +139,19 @@ def test_fee_before_processing_is_quoted_once(make_dossier, fee_procedure, djang
     with django_assert_num_queries(4):  # exists, channels with fees, rules, policy
         assert request_payment_before_processing(later, Actor(role="system")) is None
     assert not PaymentRequest.objects.filter(dossier=later).exists()
+
+
+def test_gate_refuses_a_failed_payment(client, awaiting):
+    """The state machine has no failed -> paid edge: a later success for a failed order is
+    refused and logged, the payment stays failed."""
+    dossier = awaiting()
+    payment, params = signed_ipn(dossier, "81300")
+    assert services.mark_failed(payment, note="Người nộp hủy")
+    answer, _ = capture(client, params)
+    assert answer["RspCode"] == "02"
+    payment.refresh_from_db()
+    dossier.refresh_from_db()
+    assert payment.state == PaymentState.FAILED and not payment.gateway_transaction_id
+    assert dossier.status == Status.PAYMENT_REQUESTED
+    log = GatewayCallbackLog.objects.order_by("-id").first()
+    assert (log.verdict, log.reason) == ("rejected", "invalid_state")
