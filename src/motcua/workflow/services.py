@@ -297,8 +297,9 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
     """Perform ``action`` on ``task``'s step and return the next task (``None`` when the workflow ends).
 
     Pausing actions (request_supplement, request_payment) keep the task open and return it.
-    No savepoint: refusals are raised after the transaction block; a database error (or a
-    refusal of ``transition()``) aborts the caller's transaction, as in ``transition()``.
+    No savepoint: refusals (checked before anything is written) are raised after the
+    transaction block and leave the caller's transaction usable; a database error aborts it, as
+    in ``transition()``.
     """
     note = nfc(note or "").strip()
     if action == StepAction.TRANSFER:
