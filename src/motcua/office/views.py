@@ -125,20 +125,41 @@ def _by_time(field: str, several_agencies: bool) -> list:
 @staff_required
 def reception_inbox(request):
     """New online dossiers (status 1) of the user's desks, oldest first."""
-    agencies = services.desk_agencies(request.user)
+    agencies = _staff_agency_ids(request.user, Role.RECEPTION)  # services.desk_agencies, as ids
     if not agencies:
         raise PermissionDenied("Bạn không phải cán bộ tiếp nhận.")
     qs = (
-        Dossier.objects.filter(receiving_agency__in=agencies, status=Status.SUBMITTED)
-        .select_related("procedure")
-        .only("id", "code", "applicant_name", "submitted_at", "channel", "procedure__name", "procedure__code")
+        Dossier.objects.filter(receiving_agency_id__in=sorted(agencies), status=Status.SUBMITTED)
+        .values_list("id", "code", "applicant_name", "submitted_at", "procedure__name")
         .order_by(*_by_time("submitted_at", len(agencies) > 1))
     )
     rows, number, has_next = _paginate(qs, request)
     return render(
         request,
         "office/reception_inbox.html",
-        {"rows": rows, "page": number, "has_next": has_next, "query": _query_without_page(request)},
+        {"rows": _reception_rows(rows), "page": number, "has_next": has_next, "query": _query_without_page(request)},
+    )
+
+
+_RECEPTION_ROW = '<tr><td><a href="{href}{pk}/">{code}</a></td><td>{procedure}</td><td>{applicant}</td><td>{submitted}</td></tr>'
+
+
+def _reception_rows(rows) -> SafeString:
+    """The reception inbox's rows as escaped HTML (see :func:`_inbox_rows`)."""
+    zone = timezone.get_current_timezone()
+    href = reverse("office:dossier", args=[0])[: -len("0/")]
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "\n".join(
+            _RECEPTION_ROW.format(
+                href=href,
+                pk=pk,
+                code=escape(code or str(pk)),
+                procedure=escape(_short(procedure, 90)),
+                applicant=escape(applicant),
+                submitted=submitted.astimezone(zone).strftime("%d/%m/%Y %H:%M") if submitted else "",
+            )
+            for pk, code, applicant, submitted, procedure in rows
+        )
     )
 
 
@@ -503,13 +524,19 @@ def _search_filter(q: str) -> Q:
     return Q(applicant_name__icontains=q) | Q(code__in=codes)
 
 
-def _staff_agency_ids(user) -> set[int]:
-    """:func:`services.staff_agency_ids` read as bare ids (one prepared statement): the inbox needs
-    nothing else, and loading the roles with their agencies through the ORM cost 0.58 ms CPU."""
-    if getattr(user, "_office_roles", None) is not None:  # already loaded in this request
-        return services.staff_agency_ids(user)
+def _staff_agency_ids(user, role: str | None = None) -> set[int]:
+    """:func:`services.staff_agency_ids` (or, with ``role``, the agencies where the user has that
+    role) read as bare ids with one prepared statement: the inboxes need nothing else, and loading
+    the roles with their agencies through the ORM cost 0.58 ms CPU."""
+    roles = getattr(user, "_office_roles", None)
+    if roles is not None:  # already loaded in this request
+        return {r.agency_id for r in roles if role is None or r.role == role}
+    table = StaffRole._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT agency_id FROM "{StaffRole._meta.db_table}" WHERE user_id = %s', [user.pk])
+        if role is None:
+            cursor.execute(f'SELECT agency_id FROM "{table}" WHERE user_id = %s', [user.pk])
+        else:
+            cursor.execute(f'SELECT agency_id FROM "{table}" WHERE user_id = %s AND role = %s', [user.pk, str(role)])
         return {agency_id for (agency_id,) in cursor.fetchall()}
 
 

@@ -124,3 +124,16 @@ def test_inbox_search_by_code_as_typed_or_in_lower_case(client, specialist, proc
         assert d.code in html, q
     html = client.get(reverse("office:inbox"), {"q": d.code.lower()}).content.decode()
     assert other.code not in html
+
+
+def test_reception_rows_are_escaped_dated_and_scoped(client, desk, outsider, procedure, agency, citizen):
+    d = submit_dossier(procedure, agency, citizen, name="<i>Phạm & Co</i>", identity="001203000207", files=False)
+    client.force_login(desk)
+    html = client.get(reverse("office:reception")).content.decode()
+    row = html[html.index(d.code) - 60 : html.index("</tr>", html.index(d.code))]
+    assert f'<a href="/can-bo/ho-so/{d.pk}/">{d.code}</a>' in row and "&lt;i&gt;Phạm &amp; Co&lt;/i&gt;" in row
+    assert f"<td>{procedure.name}</td>" in row
+    assert timezone.localtime(d.submitted_at).strftime("%d/%m/%Y %H:%M") in row
+    client.force_login(outsider)
+    html = client.get(reverse("office:reception")).content.decode()
+    assert d.code not in html and "Không có hồ sơ nào chờ tiếp nhận." in html
