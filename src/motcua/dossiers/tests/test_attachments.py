@@ -95,6 +95,18 @@ def test_versions_are_kept_on_replace(draft, component, citizen):
     assert first.file.storage.exists(first.file.name)
 
 
+def test_next_version_is_computed_in_the_insert(draft, birth_procedure, citizen):
+    """A draft's next file is one INSERT … SELECT: versions count per component, from 1."""
+    first, other = birth_procedure.components.order_by("order")[:2]
+    made = [add_attachment(draft, c, SimpleUploadedFile(f"{n}.pdf", PDF + str(n).encode()), user=citizen)
+            for n, c in enumerate([first, first, other, first])]
+    assert [a.version for a in made] == [1, 2, 1, 3]
+    stored = {a.pk: (a.component_id, a.version, a.is_current, a.sha256, a.uploaded_by_id) for a in made}
+    rows = {a.pk: (a.component_id, a.version, a.is_current, a.sha256, a.uploaded_by_id)
+            for a in draft.attachments.all()}
+    assert rows == stored and all(a.uploaded_at and a.file.storage.exists(a.file.name) for a in made)
+
+
 class FakeClamd:
     """A clamd speaking INSTREAM on a Unix socket: flags any stream containing the EICAR marker."""
 
