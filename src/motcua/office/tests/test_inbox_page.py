@@ -137,3 +137,12 @@ def test_reception_rows_are_escaped_dated_and_scoped(client, desk, outsider, pro
     client.force_login(outsider)
     html = client.get(reverse("office:reception")).content.decode()
     assert d.code not in html and "Không có hồ sơ nào chờ tiếp nhận." in html
+
+
+def test_status_filter_keeps_the_chosen_status_and_translates(client, specialist):
+    client.force_login(specialist)
+    html = client.get(reverse("office:inbox") + "?trang-thai=5").content.decode()
+    assert '<option value="5" selected>Yêu cầu bổ sung giấy tờ</option>' in html and '<option value="4">Đang xử lý</option>' in html
+    assert html.count(" selected>") == 1
+    html = client.get(reverse("office:inbox"), **EN).content.decode()
+    assert '<option value="4">Processing</option>' in html and " selected>" not in html.split('id="status"')[1].split("</select>")[0]
