@@ -350,7 +350,7 @@ def user_for_token(raw: str) -> User | None:
     if not raw:
         return None
     now = timezone.now()
-    user = next(iter(User.objects.raw(_TOKEN_SQL(), [now - timedelta(minutes=1), _token_hash(raw.strip())])), None)
+    user = next(iter(User.objects.raw(_token_sql(), [now - timedelta(minutes=1), _token_hash(raw.strip())])), None)
     if user is None or not user.is_active:
         return None
     if user.token_stale:
@@ -359,7 +359,8 @@ def user_for_token(raw: str) -> User | None:
 
 
 @functools.cache
-def _TOKEN_SQL() -> str:  # noqa: N802 - a constant, built once the models are ready
+def _token_sql() -> str:
+    """The token look-up statement, built once (when first needed: the models are ready then)."""
     from django.db import connection
 
     q = connection.ops.quote_name

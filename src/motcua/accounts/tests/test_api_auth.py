@@ -44,6 +44,30 @@ def test_bearer_token(user):
     assert client.get("/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
 
 
+def test_token_use_recorded_at_most_once_a_minute(user):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from motcua.accounts.services import user_for_token
+
+    _, raw = create_api_token(user, "x")
+    with CaptureQueriesContext(connection) as first:
+        assert user_for_token(raw) == user
+    used = ApiToken.objects.get().last_used_at
+    assert used is not None and len(first) == 2  # look-up, then the use recorded
+    with CaptureQueriesContext(connection) as again:
+        found = user_for_token(raw)
+    assert found == user and found.username == user.username and len(again) == 1  # the look-up only
+    assert ApiToken.objects.get().last_used_at == used
+    ApiToken.objects.update(last_used_at=timezone.now() - timedelta(minutes=2))
+    user_for_token(raw)
+    assert ApiToken.objects.get().last_used_at > timezone.now() - timedelta(seconds=30)
+    assert user_for_token("mc_sai") is None and user_for_token("") is None
+
+
 def test_inactive_user_token_is_refused(user):
     _, raw = create_api_token(user, "x")
     User.objects.filter(pk=user.pk).update(is_active=False)
