@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from motcua.core.text import nfc
 from motcua.dossiers.models import FINAL_STATUSES, Dossier, DossierEvent, Status
-from motcua.dossiers.services import Actor, TransitionNotAllowed, check_transition, transition
+from motcua.dossiers.services import Actor, TransitionNotAllowed, check_transition, insert_event, transition
 from motcua.organisations.models import Role, StaffRole
 from motcua.workflow import calendar as cal
 from motcua.workflow.definitions import active_definition_for, graph
@@ -49,7 +49,7 @@ def _refresh(dossier) -> Dossier:
 
 
 def _event(dossier, action: str, actor: Actor, note: str = "", data: dict | None = None) -> DossierEvent:
-    return DossierEvent.objects.create(
+    return insert_event(DossierEvent(
         dossier=dossier,
         action=action,
         from_status=dossier.status,
@@ -61,7 +61,7 @@ def _event(dossier, action: str, actor: Actor, note: str = "", data: dict | None
         note=note,
         client_address=actor.client_address,
         data=data or {},
-    )
+    ))
 
 
 def _step_agency(dossier, step: WorkflowStep) -> int:

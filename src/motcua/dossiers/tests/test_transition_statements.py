@@ -1,0 +1,54 @@
+"""transition()'s UPDATE and event INSERT, compiled once per process: the same rows and signals as
+Model.save()."""
+
+import pytest
+from django.db import DatabaseError
+from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
+
+from motcua.dossiers.models import Dossier, DossierEvent, Status
+from motcua.dossiers.services import Actor, insert_event, save_fields, transition
+from motcua.dossiers.submission import submit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_transition_rows_and_signals(complete_draft, citizen, agencies):
+    submit(complete_draft, citizen)
+    seen = []
+
+    def note(sender, instance, **kwargs):
+        seen.append((sender.__name__, kwargs.get("created"), sorted(kwargs.get("update_fields") or [])))
+
+    pre_save.connect(note, dispatch_uid="t.pre"), post_save.connect(note, dispatch_uid="t.post")
+    try:
+        before = Dossier.objects.get(pk=complete_draft.pk).updated_at
+        event = transition(complete_draft, "request_supplement", Actor(None, "reception", agency=agencies[0],
+                           client_address="192.0.2.7"), note="Bản chụp mờ", data={"items": [{"name": "Tờ khai"}]})
+    finally:
+        pre_save.disconnect(dispatch_uid="t.pre"), post_save.disconnect(dispatch_uid="t.post")
+    stored = Dossier.objects.get(pk=complete_draft.pk)
+    assert (stored.status, stored.paused_from_status, stored.supplement_count) == (Status.SUPPLEMENT_REQUESTED, Status.SUBMITTED, 1)
+    assert stored.paused_at == event.at and stored.updated_at > before
+    assert stored.updated_at == complete_draft.updated_at  # the instance holds what was written
+    row = DossierEvent.objects.get(pk=event.pk)
+    assert (row.action, row.from_status, row.to_status, row.note, row.client_address, row.agency_id) == (
+        "request_supplement", Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, "Bản chụp mờ", "192.0.2.7", agencies[0].pk)
+    assert row.data == {"items": [{"name": "Tờ khai"}]} and row.at == event.at and not event._state.adding
+    fields = ["paused_at", "paused_from_status", "status", "supplement_count", "updated_at"]
+    assert seen == [("Dossier", None, fields), ("Dossier", False, fields),
+                    ("DossierEvent", None, []), ("DossierEvent", True, [])]
+
+
+def test_save_fields_refuses_a_missing_row(complete_draft):
+    gone = Dossier(pk=complete_draft.pk + 1000, status=Status.DRAFT)
+    with pytest.raises(DatabaseError):
+        save_fields(gone, {"status"})
+
+
+def test_insert_event_is_append_only(complete_draft):
+    event = insert_event(DossierEvent(dossier=complete_draft, action="note", from_status=0, to_status=0,
+                                      actor_role="system", at=timezone.now()))
+    assert DossierEvent.objects.filter(pk=event.pk).exists()
+    with pytest.raises(ValueError):
+        event.save()
