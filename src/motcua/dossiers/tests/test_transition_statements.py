@@ -52,3 +52,17 @@ def test_insert_event_is_append_only(complete_draft):
     assert DossierEvent.objects.filter(pk=event.pk).exists()
     with pytest.raises(ValueError):
         event.save()
+
+
+def test_lock_reads_the_row_as_the_queryset_does(complete_draft, citizen):
+    from motcua.dossiers.services import lock
+
+    submit(complete_draft, citizen)
+    Dossier.objects.filter(pk=complete_draft.pk).update(form_data={"child_name": "NGUYỄN AN"})
+    mine, theirs = lock(Dossier(pk=complete_draft.pk)), Dossier.objects.get(pk=complete_draft.pk)
+    assert [getattr(mine, f.attname) for f in Dossier._meta.concrete_fields] == [
+        getattr(theirs, f.attname) for f in Dossier._meta.concrete_fields
+    ]
+    assert mine.form_data == {"child_name": "NGUYỄN AN"} and not mine._state.adding
+    with pytest.raises(Dossier.DoesNotExist):
+        lock(Dossier(pk=complete_draft.pk + 1000))
