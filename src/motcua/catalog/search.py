@@ -38,6 +38,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import compress, islice
@@ -218,9 +219,16 @@ class SearchIndex:
         self.rank_of = {pid: i for i, pid in enumerate(self.ids)}
         self.fields: dict[int, tuple[str, str]] = {f: (ref.code, ref.name) for f, ref in refs.items() if ref.code is not None}
         postings: defaultdict[str, list[int]] = defaultdict(list)
+        pairs: defaultdict[str, list[int]] = defaultdict(list)  # "word next" -> ranks
         for i, text in enumerate(self.texts):
-            for word in set(text.split()):
+            words = text.split()
+            for word in set(words):
                 postings[word].append(i)
+            for a, b in zip(words, words[1:]):
+                pairs[f"{a} {b}"].append(i)  # a pair twice in a text: its rank twice, harmless in a mask
+        # Consecutive word pairs, sorted for prefix lookups; their ranks packed (4 bytes each).
+        self.pair_keys = sorted(pairs)
+        self.pair_ranks = [array("i", pairs[key]) for key in self.pair_keys]
         fields: defaultdict[int, list[int]] = defaultdict(list)
         levels: defaultdict[str, list[int]] = defaultdict(list)
         active = []
@@ -276,6 +284,24 @@ class SearchIndex:
             if len(self._starts) >= PREFIX_CACHE_SIZE:
                 self._starts.clear()
             self._starts[text] = mask
+        return mask
+
+    def pair(self, first: str, second: str, prefix: bool) -> int:
+        """Entries where word ``first`` is followed by the word ``second`` (``prefix``: by a word
+        starting with it): ``LIKE '% first second %'`` (``'% first second%'``)."""
+        key = f"{first} {second}"
+        cache_key = key + ("*" if prefix else "")
+        mask = self._phrases.get(cache_key)
+        if mask is None:
+            keys = self.pair_keys
+            lo = bisect.bisect_left(keys, key)
+            hi = bisect.bisect_left(keys, key + "\uffff", lo) if prefix else lo + (lo < len(keys) and keys[lo] == key)
+            mask = 0
+            for i in range(lo, hi):
+                mask |= _mask(self.pair_ranks[i])
+            if len(self._phrases) >= PREFIX_CACHE_SIZE:
+                self._phrases.clear()
+            self._phrases[cache_key] = mask
         return mask
 
     def containing(self, text: str, candidates: int) -> int:
@@ -360,12 +386,16 @@ class SearchIndex:
         if len(tokens) == 1:
             yield 10, (matches if exact else self.prefix(tokens[0].word) & matches)
         else:
-            # Every entry that can contain the phrase (not only the matches, so that the phrase's
-            # mask can be kept for other queries and filters): its words whole, the last as a prefix.
-            candidates = self.prefix(tokens[-1].word)
-            for token in tokens[:-1]:
-                candidates &= self.whole(token.word)
-            yield 10, self.containing(phrase, candidates) & matches
+            # From the word pairs: exact for two words; for more, every entry that can contain the
+            # phrase (each consecutive pair present, the last word as a prefix), checked on its
+            # text. Over all entries, not only the matches, so that the mask can be kept.
+            words = [t.word for t in tokens]
+            candidates = self.pair(words[-2], words[-1], prefix=True)
+            if len(words) > 2:
+                for first, second in zip(words[:-2], words[1:-1]):
+                    candidates &= self.pair(first, second, prefix=False)
+                candidates = self.containing(phrase, candidates)
+            yield 10, candidates & matches
         for token in tokens:
             if token.word in exact:
                 yield 2, matches

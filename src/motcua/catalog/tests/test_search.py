@@ -234,3 +234,31 @@ def test_another_worker_process_sees_committed_catalogue_changes():
     finally:
         child.stdin.close()
         child.wait(timeout=30)
+
+
+def test_index_word_pairs_and_phrases_match_like_semantics():
+    """The index's masks answer exactly what the LIKE patterns of the SQL search did."""
+    from motcua.catalog.search import SearchIndex, Token, _ranks
+
+    texts = [" dang ky khai sinh dang ky ", " xoa dang ky tam tru ", " dang kyx ", " ky dang ", " dang ky kiem ", " khai sinh "]
+    rows = [(i + 1, t, " commune ", None, 0, len(t), f"9.{i:06d}", True, None, None, t, "[]", False) for i, t in enumerate(texts)]
+    index = SearchIndex(1, rows)
+
+    def docs(mask):
+        return sorted(index.texts[r] for r in _ranks(mask))
+
+    def like(pattern):  # "%text%" (contains) or "text%" (starts with)
+        inner = pattern.strip("%")
+        return sorted(t for t in texts if (inner in t if pattern.startswith("%") else t.startswith(inner)))
+
+    assert docs(index.pair("dang", "ky", prefix=False)) == like("% dang ky %")
+    assert docs(index.pair("dang", "ky", prefix=True)) == like("% dang ky%")
+    assert docs(index.pair("ky", "k", prefix=True)) == like("% ky k%")
+    assert docs(index.pair("sinh", "dang", prefix=False)) == like("% sinh dang %")
+    assert index.pair("zz", "ky", prefix=True) == 0
+    assert docs(index.prefix("ky")) == like("% ky%") and docs(index.whole("ky")) == like("% ky %")
+    assert docs(index.starting(" dang ky")) == like(" dang ky%")
+    # Three words: pairs narrow the candidates, the text decides.
+    tokens = [Token(w, [w]) for w in ("dang", "ky", "k")]
+    terms = dict((w, m) for w, m in index._terms(tokens, index.active) if w == 10)
+    assert docs(terms[10]) == like("% dang ky k%")
