@@ -47,11 +47,13 @@ def notify_applicant(sender, dossier, event, transition, **kwargs):
     """Receiver of ``dossier_transitioned``: queue an SMS and an e-mail (whichever contacts exist)."""
     if event.to_status is None or not dossier.code:
         return
-    from motcua.integrations.messaging import queue_message
+    from motcua.integrations.messaging import queue_messages
 
     subject, body = compose(dossier, event)
+    messages = []
     if dossier.applicant_phone:
         sms = f"{subject}. {body.splitlines()[-1]}"
-        queue_message("sms", dossier.applicant_phone, subject, sms)
+        messages.append(("sms", dossier.applicant_phone, subject, sms))
     if dossier.applicant_email:
-        queue_message("email", dossier.applicant_email, subject, body)
+        messages.append(("email", dossier.applicant_email, subject, body))
+    queue_messages(messages)

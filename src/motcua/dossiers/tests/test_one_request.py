@@ -169,6 +169,7 @@ def test_one_request_query_count(client, auth, birth_procedure, required, django
     from motcua.integrations import messaging
 
     monkeypatch.setattr(messaging, "_enqueue", lambda message_id, run_after=None: None)
+    monkeypatch.setattr(messaging, "_enqueue_many", lambda message_ids: None)
     with django_capture_on_commit_callbacks(execute=True):
         assert _post(client, auth, birth_procedure, _files(required), token="warm").status_code == 201
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):

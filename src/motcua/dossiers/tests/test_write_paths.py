@@ -51,6 +51,7 @@ def test_submission_api_queries_per_step(client, auth, birth_procedure, django_c
 
     queued = []
     monkeypatch.setattr(messaging, "_enqueue", lambda message_id, run_after=None: queued.append(message_id))
+    monkeypatch.setattr(messaging, "_enqueue_many", lambda message_ids: queued.extend(message_ids))
     components = list(birth_procedure.components.filter(required=True))
 
     def flow(token):

@@ -108,3 +108,24 @@ def test_no_double_send(flaky, django_capture_on_commit_callbacks):
 def test_unknown_channel_is_refused():
     with pytest.raises(ValueError):
         queue_message("fax", "x", "", "y")
+
+
+def test_messages_queued_together_are_one_insert_and_one_task(settings, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from motcua.integrations.messaging import queue_messages
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "console"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with CaptureQueriesContext(connection) as queries:
+            sms, email = queue_messages(
+                [("sms", "0912345678", "Hồ sơ", "Đã tiếp nhận"), ("email", "an@example.vn", "Hồ sơ", "Đã tiếp nhận")]
+            )
+    inserts = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and sms.pk and email.pk
+    assert len(callbacks) == 1
+    callbacks[0]()  # the one task, run now (immediate backend): both delivered
+    assert {m.status for m in OutboxMessage.objects.filter(pk__in=[sms.pk, email.pk])} == {"sent"}
+    assert len(mail.outbox) == 1
