@@ -21,6 +21,7 @@ from motcua.organisations.models import Role, StaffRole
 from motcua.workflow import calendar as cal
 from motcua.workflow.definitions import active_definition_for, graph
 from motcua.workflow.models import AgencyHolding, DossierWorkflow, StepAction, Task, WorkflowStep
+from motcua.workflow.prepared import Prepared
 
 ACTIVE = (Task.Status.OPEN, Task.Status.CLAIMED)
 SUPERVISORS = (Role.LEADER, Role.AGENCY_ADMIN)
@@ -143,13 +144,25 @@ def ensure_appointment(dossier) -> None:
     dossier.received_at = received
 
 
+_PLACEHOLDER = -424242  # an id no row has: stands for the real one in the prepared queries
+_current_task = Prepared(
+    lambda dossier_id: Task.objects.filter(dossier_id=dossier_id, status__in=ACTIVE)
+    .select_related("step", "agency", "assignee")
+    .order_by("-started_at", "-id")[:1],
+    (_PLACEHOLDER,),
+)
+# The task with its step, definition and agency, and the dossier's row lock (that row only).
+_task_locking_dossier = Prepared(
+    lambda task_id: Task.objects.select_related("step__definition", "agency", "dossier")
+    .select_for_update(of=("dossier",))
+    .filter(pk=task_id),
+    (_PLACEHOLDER,),
+)
+
+
 def current_task(dossier) -> Task | None:
-    return (
-        Task.objects.filter(dossier=dossier, status__in=ACTIVE)
-        .select_related("step", "agency", "assignee")
-        .order_by("-started_at", "-id")
-        .first()
-    )
+    """The dossier's open or claimed task (the latest), with its step, agency and assignee."""
+    return _current_task.first(dossier.pk)
 
 
 def start_workflow(dossier, actor, *, locked: bool = False) -> Task | None:
@@ -312,11 +325,9 @@ def complete(task: Task, action: str, actor, note: str = "", target_agency=None)
     with transaction.atomic(savepoint=False):
         # One statement for the task (with its step, definition and agency) and the dossier's row
         # lock (that row only). The task's status may predate the lock: _finish re-checks it.
-        task = (
-            Task.objects.select_related("step__definition", "agency", "dossier")
-            .select_for_update(of=("dossier",))
-            .get(pk=task.pk)
-        )
+        pk, task = task.pk, _task_locking_dossier.first(task.pk)
+        if task is None:
+            raise Task.DoesNotExist(f"Task {pk} does not exist.")
         try:
             actor = _task_actor(task, action, actor)
             refusal = _refusal(task.dossier, action)

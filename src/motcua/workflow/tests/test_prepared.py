@@ -1,0 +1,46 @@
+"""Prepared querysets: compiled once, the same instances as the queryset."""
+
+import pytest
+
+from motcua.workflow import services
+from motcua.workflow.models import Task
+from motcua.workflow.prepared import Prepared
+from motcua.workflow.tests.conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+def _same(a, b):
+    assert type(a) is type(b) and a.pk == b.pk
+    for field in type(a)._meta.concrete_fields:
+        assert getattr(a, field.attname) == getattr(b, field.attname), field.attname
+    assert a._state.fields_cache.keys() == b._state.fields_cache.keys()
+    assert not b._state.adding and b._state.db == a._state.db
+
+
+def test_current_task_as_the_queryset_gives_it(org, make_dossier, act):
+    dossier = make_dossier(received_at=local(2026, 3, 2, 9))
+    assert services.current_task(dossier) is None
+    act(dossier, "accept", org.receptionist, "reception", at=local(2026, 3, 2, 9))
+    task = services.claim(services.current_task(dossier), org.specialist)
+    queryset = (
+        Task.objects.filter(dossier=dossier, status__in=services.ACTIVE)
+        .select_related("step", "agency", "assignee")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    prepared = services.current_task(dossier)
+    _same(queryset, prepared)
+    _same(queryset.step, prepared.step)
+    _same(queryset.agency, prepared.agency)
+    _same(queryset.assignee, prepared.assignee)
+    assert prepared.assignee == org.specialist and task.pk == prepared.pk
+
+
+def test_placeholders_must_appear_once(org):
+    twice = Prepared(lambda a: Task.objects.filter(dossier_id=a, agency_id=a), (-7,))
+    with pytest.raises(ValueError, match="found 2 times"):
+        twice.first(1)
+    missing = Prepared(lambda a: Task.objects.all(), (-7,))
+    with pytest.raises(ValueError, match="found 0 times"):
+        missing.first(1)
