@@ -22,7 +22,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import ROOT, http_load, report, serve, setup_django, timed
+from common import ROOT, http_load, report, serve, setup_django, timed, wrk_available, wrk_load
 
 SIZE = int(os.environ.get("BENCH_CATALOGUE_SIZE", "6000"))
 QUERIES = int(os.environ.get("BENCH_CATALOGUE_QUERIES", "1000"))
@@ -184,6 +184,9 @@ def main() -> None:
         rows.append(http_load("GET /thu-tuc/goi-y?q= htmx (4 clients)", base, suggest, concurrency=4))
         rows.append(http_load("GET /api/v1/procedures?q= (1 client)", base, api_one, concurrency=1))
         rows.append(http_load("GET /api/v1/procedures?q= again (4 clients)", base, api, concurrency=4))
+        if wrk_available():  # the same passes with a C client: less of the two cores spent loading
+            rows.append(wrk_load("GET /api/v1/procedures?q= (4 clients)", base, api, seconds=10))
+            rows.append(wrk_load("GET /thu-tuc?q= page (4 clients)", base, page, seconds=10))
     report(
         "catalogue_search",
         rows,
