@@ -64,3 +64,34 @@ class Prepared:
         for populator in populators:
             populator.populate(row, instance)
         return instance
+
+
+_inserts: dict[tuple, tuple[str, list]] = {}
+
+
+def insert(instance):
+    """``instance.save(force_insert=True)`` for a new row, with the INSERT compiled once per model
+    and database vendor (fields prepared by Django; pre_save and post_save sent)."""
+    from django.db.models.signals import post_save, pre_save
+
+    model = type(instance)
+    key = (model, connection.vendor)
+    cached = _inserts.get(key)
+    if cached is None:
+        qn = connection.ops.quote_name
+        opts = model._meta
+        fields = [f for f in opts.concrete_fields if not f.primary_key]
+        sql = (
+            f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(opts.pk.column)}"
+        )
+        cached = _inserts[key] = (sql, fields)
+    sql, fields = cached
+    pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=connection.alias)
+    return instance

@@ -21,7 +21,7 @@ from motcua.organisations.models import Role, StaffRole
 from motcua.workflow import calendar as cal
 from motcua.workflow.definitions import active_definition_for, graph
 from motcua.workflow.models import AgencyHolding, DossierWorkflow, StepAction, Task, WorkflowStep
-from motcua.workflow.prepared import Prepared
+from motcua.workflow.prepared import Prepared, insert
 
 ACTIVE = (Task.Status.OPEN, Task.Status.CLAIMED)
 SUPERVISORS = (Role.LEADER, Role.AGENCY_ADMIN)
@@ -71,13 +71,15 @@ def _step_agency(dossier, step: WorkflowStep) -> int:
 
 def _hold(dossier, agency_id: int, at: dt.datetime, reason: str = "") -> None:
     """Record that ``agency_id`` holds the dossier from ``at`` (closing the previous holding)."""
-    current = (
-        AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True)
-        .order_by("-started_at")
-        .values_list("agency_id", flat=True)
-        .first()
-    )
-    if current == agency_id:
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:  # the statement of the queryset, without compiling it each time
+        cursor.execute(
+            f"SELECT agency_id FROM {qn(AgencyHolding._meta.db_table)} WHERE dossier_id = %s AND ended_at IS NULL "
+            "ORDER BY started_at DESC LIMIT 1",
+            [dossier.pk],
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0] == agency_id:
         return
     AgencyHolding.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=at)
     AgencyHolding.objects.create(dossier=dossier, agency_id=agency_id, started_at=at, reason=reason[:255])
@@ -108,8 +110,7 @@ def _new_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, r
 
 
 def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, returns_to=None, reason="") -> Task:
-    task = _new_task(dossier, step, at, agency_id=agency_id, returns_to=returns_to)
-    task.save(force_insert=True)
+    task = insert(_new_task(dossier, step, at, agency_id=agency_id, returns_to=returns_to))
     _hold(dossier, task.agency_id, at, reason)
     return task
 
@@ -117,13 +118,15 @@ def _open_task(dossier, step: WorkflowStep, at: dt.datetime, *, agency_id=None, 
 def _finish(task: Task, outcome: str, user, note: str = "", at: dt.datetime | None = None) -> None:
     """Close the task unless it was closed already (then refuse: nothing has been written)."""
     at = at or timezone.now()
-    done = Task.objects.filter(pk=task.pk, status__in=ACTIVE).update(
-        status=Task.Status.DONE,
-        finished_at=at,
-        outcome=outcome,
-        note=note,
-        finished_by=user if getattr(user, "pk", None) else None,
-    )
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:  # the queryset update's statement, without compiling it each time
+        cursor.execute(
+            f"UPDATE {qn(Task._meta.db_table)} SET status = %s, finished_at = %s, outcome = %s, note = %s, "
+            "finished_by_id = %s WHERE id = %s AND status IN (%s, %s)",
+            [Task.Status.DONE.value, connection.ops.adapt_datetimefield_value(at), outcome, note,
+             user.pk if getattr(user, "pk", None) else None, task.pk, *(str(s) for s in ACTIVE)],
+        )
+        done = cursor.rowcount
     if not done:
         raise TransitionNotAllowed("Nhiệm vụ đã hoàn thành.")
     task.status, task.finished_at, task.outcome, task.note = Task.Status.DONE, at, outcome, note

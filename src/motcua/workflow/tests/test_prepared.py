@@ -10,11 +10,12 @@ from motcua.workflow.tests.conftest import local
 pytestmark = pytest.mark.django_db
 
 
-def _same(a, b):
+def _same(a, b, related=True):
     assert type(a) is type(b) and a.pk == b.pk
     for field in type(a)._meta.concrete_fields:
         assert getattr(a, field.attname) == getattr(b, field.attname), field.attname
-    assert a._state.fields_cache.keys() == b._state.fields_cache.keys()
+    if related:
+        assert a._state.fields_cache.keys() == b._state.fields_cache.keys()
     assert not b._state.adding and b._state.db == a._state.db
 
 
@@ -44,3 +45,23 @@ def test_placeholders_must_appear_once(org):
     missing = Prepared(lambda a: Task.objects.all(), (-7,))
     with pytest.raises(ValueError, match="found 0 times"):
         missing.first(1)
+
+
+def test_insert_writes_the_row_save_would(org, make_dossier, act):
+    from django.db.models.signals import post_save
+
+    from motcua.workflow.prepared import insert
+
+    dossier = make_dossier(received_at=local(2026, 3, 2, 9))
+    act(dossier, "accept", org.receptionist, "reception", at=local(2026, 3, 2, 9))
+    step = services.current_task(dossier).step
+    sent = []
+    post_save.connect(lambda sender, instance, created=None, **kw: sent.append(created), sender=Task,
+                      dispatch_uid="t.insert", weak=False)
+    try:
+        task = insert(Task(dossier=dossier, step=step, agency=org.commune, status="open",
+                           started_at=local(2026, 3, 3, 9), due_at=local(2026, 3, 4, 9), note="Thử"))
+    finally:
+        post_save.disconnect(sender=Task, dispatch_uid="t.insert")
+    _same(Task.objects.get(pk=task.pk), task, related=False)
+    assert sent == [True] and task.agency == org.commune
