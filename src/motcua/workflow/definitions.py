@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from motcua.catalog.models import DurationUnit, ProcedureChannel
 from motcua.organisations.models import Role
+from motcua.workflow.prepared import Prepared
 from motcua.workflow.models import (
     DossierWorkflow,
     StepAction,
@@ -224,14 +225,18 @@ def definition_for(dossier) -> WorkflowDefinition:
     return active_definition_for(dossier)
 
 
+_active_definitions = Prepared(
+    lambda procedure_id: WorkflowDefinition.objects.filter(
+        Q(procedure_id=procedure_id) | Q(procedure__isnull=True), is_active=True
+    ).order_by("-version", "-id"),
+    (-424242,),
+)
+
+
 def active_definition_for(dossier) -> WorkflowDefinition:
     """The active definition for a dossier that has none yet: the procedure's for the dossier's
     case, else the procedure's without case, else the default. One query for all candidates."""
-    candidates = list(
-        WorkflowDefinition.objects.filter(
-            Q(procedure_id=dossier.procedure_id) | Q(procedure__isnull=True), is_active=True
-        ).order_by("-version", "-id")
-    )
+    candidates = _active_definitions.all(dossier.procedure_id)
     own = [d for d in candidates if d.procedure_id is not None and d.procedure_id == dossier.procedure_id]
     if dossier.case_id:
         found = next((d for d in own if d.case_id == dossier.case_id), None)

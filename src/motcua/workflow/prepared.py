@@ -48,6 +48,13 @@ class Prepared:
         return compiled
 
     def first(self, *values):
+        found = self._run(values, many=False)
+        return found[0] if found else None
+
+    def all(self, *values) -> list:
+        return self._run(values, many=True)
+
+    def _run(self, values, *, many: bool) -> list:
         wrapper = connections[connection.alias]
         compiled = self._compiled.get(wrapper) or self._compile(wrapper)
         sql, params, slots, compiler, model, start, end, names, populators = compiled
@@ -56,42 +63,49 @@ class Prepared:
             params[slot] = value
         with wrapper.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        row = next(compiler.results_iter([[row]]))
-        instance = model.from_db(wrapper.alias, names, row[start:end])
-        for populator in populators:
-            populator.populate(row, instance)
-        return instance
+            rows = cursor.fetchall() if many else [r for r in [cursor.fetchone()] if r is not None]
+        instances = []
+        for row in compiler.results_iter([rows]) if rows else ():
+            instance = model.from_db(wrapper.alias, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            instances.append(instance)
+        return instances
 
 
 _inserts: dict[tuple, tuple[str, list]] = {}
 
 
-def insert(instance):
-    """``instance.save(force_insert=True)`` for a new row, with the INSERT compiled once per model
-    and database vendor (fields prepared by Django; pre_save and post_save sent)."""
+def insert(instance, *more):
+    """``instance.save(force_insert=True)`` for new rows of one model (one multi-row statement),
+    with the INSERT compiled once per model, row count and database vendor (fields prepared by
+    Django; pre_save and post_save sent for each). Returns the first instance."""
     from django.db.models.signals import post_save, pre_save
 
+    rows = (instance, *more)
     model = type(instance)
-    key = (model, connection.vendor)
+    key = (model, len(rows), connection.vendor)
     cached = _inserts.get(key)
     if cached is None:
         qn = connection.ops.quote_name
         opts = model._meta
         fields = [f for f in opts.concrete_fields if not f.primary_key]
+        one = f"({', '.join(['%s'] * len(fields))})"
         sql = (
             f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(opts.pk.column)}"
+            f"VALUES {', '.join([one] * len(rows))} RETURNING {qn(opts.pk.column)}"
         )
         cached = _inserts[key] = (sql, fields)
     sql, fields = cached
-    pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None)
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    values = []
+    for row in rows:
+        pre_save.send(sender=model, instance=row, raw=False, using=connection.alias, update_fields=None)
+        values += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        instance.pk = cursor.fetchone()[0]
-    instance._state.adding, instance._state.db = False, connection.alias
-    post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False, using=connection.alias)
+        ids = [r[0] for r in cursor.fetchall()]  # in VALUES order, as bulk_create relies on too
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding, row._state.db = False, connection.alias
+        post_save.send(sender=model, instance=row, created=True, update_fields=None, raw=False, using=connection.alias)
     return instance

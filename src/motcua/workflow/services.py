@@ -224,7 +224,7 @@ def _start(locked, actor: Actor) -> Task | None:
         )
         first = steps.next(start.pk, StepAction.FORWARD)
         task = _new_task(locked, first, now) if first else None
-        Task.objects.bulk_create([t for t in (reception, task) if t is not None])
+        insert(*[t for t in (reception, task) if t is not None])
         holdings = [AgencyHolding(dossier=locked, agency_id=reception.agency_id, started_at=reception.started_at,
                                   reason="Tiếp nhận")]
         moves = task is not None and task.agency_id != reception.agency_id
@@ -232,7 +232,7 @@ def _start(locked, actor: Actor) -> Task | None:
             holdings[0].ended_at = now
             holdings.append(AgencyHolding(dossier=locked, agency_id=task.agency_id, started_at=now,
                                           reason="Chuyển xử lý"))
-        AgencyHolding.objects.bulk_create(holdings)
+        insert(*holdings)
         if moves and locked.current_agency_id != task.agency_id:
             Dossier.objects.filter(pk=locked.pk).update(current_agency_id=task.agency_id)
             locked.current_agency_id = task.agency_id

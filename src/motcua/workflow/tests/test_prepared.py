@@ -65,3 +65,22 @@ def test_insert_writes_the_row_save_would(org, make_dossier, act):
         post_save.disconnect(sender=Task, dispatch_uid="t.insert")
     _same(Task.objects.get(pk=task.pk), task, related=False)
     assert sent == [True] and task.agency == org.commune
+
+
+def test_insert_several_rows_in_one_statement(org, make_dossier):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from motcua.workflow.models import AgencyHolding
+    from motcua.workflow.prepared import insert
+
+    dossier = make_dossier()
+    rows = [AgencyHolding(dossier=dossier, agency=agency, started_at=local(2026, 3, 2, 9 + i), reason=f"Lần {i}")
+            for i, agency in enumerate((org.desk, org.commune, org.other))]
+    with CaptureQueriesContext(connection) as queries:
+        assert insert(*rows) is rows[0]
+    assert len(queries) == 1
+    stored = {h.pk: h for h in AgencyHolding.objects.filter(dossier=dossier)}
+    assert sorted(stored) == sorted(r.pk for r in rows)
+    for row in rows:
+        _same(stored[row.pk], row, related=False)
