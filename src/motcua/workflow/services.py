@@ -42,7 +42,12 @@ def _user_roles(user, agency_id) -> set[str]:
     loaded = getattr(user, "_office_roles", None)  # the request's roles, once the office loaded them
     if loaded is not None:
         return {r.role for r in loaded if r.agency_id == agency_id}
-    return set(StaffRole.objects.filter(user=user, agency_id=agency_id).values_list("role", flat=True))
+    with connection.cursor() as cursor:  # the queryset's statement, without compiling it each time
+        cursor.execute(
+            f"SELECT role FROM {connection.ops.quote_name(StaffRole._meta.db_table)} WHERE user_id = %s AND agency_id = %s",
+            [user.pk, agency_id],
+        )
+        return {role for (role,) in cursor.fetchall()}
 
 
 def _refresh(dossier) -> Dossier:
@@ -276,9 +281,13 @@ def claim(task: Task, user) -> Task:
     roles = _user_roles(user, task.agency_id)
     if task.step.role not in roles and Role.AGENCY_ADMIN not in roles:
         raise TransitionNotAllowed("Bạn không có vai trò phù hợp để nhận nhiệm vụ này.", forbidden=True)
-    taken = Task.objects.filter(pk=task.pk, status=Task.Status.OPEN, assignee__isnull=True).update(
-        status=Task.Status.CLAIMED, assignee=user
-    )
+    with connection.cursor() as cursor:  # the queryset update's statement, without compiling it each time
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Task._meta.db_table)} SET status = %s, assignee_id = %s "
+            "WHERE id = %s AND status = %s AND assignee_id IS NULL",
+            [Task.Status.CLAIMED.value, user.pk, task.pk, Task.Status.OPEN.value],
+        )
+        taken = cursor.rowcount
     if not taken:
         current = Task.objects.get(pk=task.pk)
         if current.assignee_id == user.pk and current.status == Task.Status.CLAIMED:
