@@ -37,11 +37,16 @@ def legal_duration(dossier) -> tuple[Decimal, str]:
 
     Order: same channel and case, same channel, any channel of the procedure, else 3 working days.
     """
-    rows = list(
-        ProcedureChannel.objects.filter(procedure_id=dossier.procedure_id, duration_value__isnull=False)
-        .exclude(duration_unit="")
-        .values_list("channel", "case_id", "duration_value", "duration_unit", "id")
-    )
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:  # the queryset's statement, without compiling it each time
+        cursor.execute(
+            "SELECT channel, case_id, duration_value, duration_unit, id "
+            f"FROM {qn(ProcedureChannel._meta.db_table)} "
+            "WHERE procedure_id = %s AND duration_value IS NOT NULL AND duration_unit <> ''",
+            [dossier.procedure_id],
+        )
+        field = ProcedureChannel._meta.get_field("duration_value")
+        rows = [(channel, case_id, field.to_python(value), unit, pk) for channel, case_id, value, unit, pk in cursor.fetchall()]
     if not rows:
         return FALLBACK_DURATION
 
