@@ -1,6 +1,35 @@
+from functools import lru_cache
+
 from django.conf import settings
+from django.templatetags.static import static
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 
+@lru_cache(maxsize=8)
+def _chrome(language: str) -> dict:
+    """The fixed texts and asset URLs of base.html, once per language and process: a page's
+    header and footer would otherwise cost ten ``{% translate %}``/``{% static %}`` tags on every
+    request (about a tenth of a small page's CPU)."""
+    return {
+        "lang": language,
+        "skip": _("Bỏ qua, đến nội dung chính"),
+        "brand": _("Cổng Dịch vụ công"),
+        "nav_label": _("Điều hướng chính"),
+        "procedures": _("Thủ tục"),
+        "track": _("Tra cứu hồ sơ"),
+        "staff_area": _("Khu vực cán bộ"),
+        "my_dossiers": _("Hồ sơ của tôi"),
+        "log_out": _("Đăng xuất"),
+        "log_in": _("Đăng nhập"),
+        "language": _("Ngôn ngữ"),
+        "footer": _("Hệ thống thông tin giải quyết thủ tục hành chính"),
+        "languages": [(code, name, code == language) for code, name in settings.LANGUAGES],
+        "css": static("motcua/site.css"),
+        "htmx": static("motcua/vendor/htmx-2.0.11.min.js"),
+    }
+
+
 def site(request):
-    return {"SITE_NAME": _("Cổng Dịch vụ công"), "SITE_URL": settings.SITE_URL, "MOTCUA_ENV": settings.MOTCUA_ENV}
+    chrome = _chrome(get_language() or settings.LANGUAGE_CODE)
+    return {"SITE_NAME": chrome["brand"], "SITE_URL": settings.SITE_URL, "MOTCUA_ENV": settings.MOTCUA_ENV, "chrome": chrome}
