@@ -13,5 +13,5 @@ mkdir -p var
 .venv/bin/motcua dev-ca > /dev/null
 echo
 echo "MotCua is serving at http://127.0.0.1:$port/  (Ctrl+C to stop)"
-exec .venv/bin/granian --interface wsgi --host 127.0.0.1 --port "$port" --workers 2 --blocking-threads 4 \
+exec .venv/bin/granian --interface wsgi --host 127.0.0.1 --port "$port" --workers 2 --blocking-threads 2 \
   --log-level warning motcua.wsgi:application
