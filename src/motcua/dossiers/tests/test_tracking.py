@@ -179,3 +179,21 @@ def test_unusable_counters_file_falls_back_to_the_database(monkeypatch, settings
     assert [tracking.rate_limited("t", "7.7.7.7", limit=1) for _ in range(2)] == [False, True]
     assert RateCounter.objects.get(key="t:7.7.7.7").hits == 2
     assert "unusable" in caplog.text
+
+
+def test_tracking_page_timeline_markup_is_the_template_loops():
+    """The timeline built in Python is byte for byte what the template loop gave, escaping included."""
+    from django.template import Context, Template
+
+    from motcua.portal.views import _timeline_html
+
+    timeline = [
+        {"iso": "2026-11-22T08:00:00+07:00", "text": "08:00 22/11/2026", "action": "Nộp <b>hồ sơ</b> & \"x\"", "status": "Mới đăng ký"},
+        {"iso": "2026-11-22T09:00:00+07:00", "text": "09:00 22/11/2026", "action": "Ghi chú 'y'", "status": ""},
+    ]
+    loop = Template(
+        '{% for e in timeline %}<li><time datetime="{{ e.iso }}">{{ e.text }}</time> – {{ e.action }}'
+        "{% if e.status %} → {{ e.status }}{% endif %}</li>{% endfor %}"
+    ).render(Context({"timeline": timeline}))
+    assert _timeline_html(timeline) == loop
+    assert "&lt;b&gt;" in loop
