@@ -174,8 +174,9 @@ def add_attachment(dossier: Dossier, component, upload, *, user=None, replace: b
         upload = ContentFile(bytes(upload), name="tep")
     inspected = inspect_upload(upload)
     component_id = getattr(component, "pk", component)
-    if not replace and dossier.is_digitised:
-        # The common case (a draft's next file): one statement, needing no transaction.
+
+    def store() -> Attachment:
+        """Write the file, then its row (the next version); a failed INSERT removes the file."""
         attachment = prepare_attachment(dossier, component_id, upload, inspected, version=None, user=user)
         try:
             insert_attachments([attachment], next_version=True)
@@ -183,15 +184,14 @@ def add_attachment(dossier: Dossier, component, upload, *, user=None, replace: b
             delete_stored([attachment.file.name])
             raise
         return attachment
+
+    if not replace and dossier.is_digitised:
+        # The common case (a draft's next file): one statement, needing no transaction.
+        return store()
     with transaction.atomic():
         if replace:
             Attachment.objects.filter(dossier=dossier, component_id=component_id, is_current=True).update(is_current=False)
-        attachment = prepare_attachment(dossier, component_id, upload, inspected, version=None, user=user)
-        try:
-            insert_attachments([attachment], next_version=True)
-        except BaseException:
-            delete_stored([attachment.file.name])
-            raise
+        attachment = store()
         if not dossier.is_digitised:
             Dossier.objects.filter(pk=dossier.pk).update(is_digitised=True)
             dossier.is_digitised = True
