@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from motcua.core.statements import insert, save_fields
 from motcua.dossiers.models import Dossier, DossierCodeCounter, DossierEvent, Status
 from motcua.dossiers.signals import dossier_transitioned
 from motcua.dossiers.transitions import RESUME, TRANSITIONS, Transition
@@ -115,68 +116,12 @@ def write_deferred(dossier: Dossier) -> None:
         save_fields(dossier, pending)
 
 
-# --- the two statements of every status change, compiled once per process ------------------------
-# Django compiles an UPDATE or INSERT anew on every save (about 0.3 ms of CPU each, as much as the
-# round trip); a status change sends the same two statements every time. Values still go through
-# each field's own preparation (pre_save for auto_now, get_db_prep_save), and pre_save/post_save
-# are still sent, so the rows and the signals are those Model.save() would give.
-
-_update_sql: dict[tuple, tuple[str, list]] = {}
-_insert_sql: dict[type, tuple[str, list]] = {}
-
-
-def save_fields(instance, names) -> None:
-    """``instance.save(update_fields=names)`` with the UPDATE compiled once per set of fields."""
-    from django.db import DatabaseError
-    from django.db.models.signals import post_save, pre_save
-
-    model, opts = type(instance), instance._meta
-    key = (model, frozenset(names))
-    cached = _update_sql.get(key)
-    if cached is None:
-        qn = connection.ops.quote_name
-        fields = sorted({opts.get_field(name) for name in names}, key=lambda f: f.column)
-        sql = (
-            f"UPDATE {qn(opts.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
-            f"WHERE {qn(opts.pk.column)} = %s"
-        )
-        cached = _update_sql[key] = (sql, fields)
-    sql, fields = cached
-    update_fields = frozenset(f.name for f in fields)
-    pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias, update_fields=update_fields)
-    values = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, instance.pk])
-        if cursor.rowcount == 0:
-            raise DatabaseError("Save with update_fields did not affect any rows.")
-    post_save.send(sender=model, instance=instance, created=False, update_fields=update_fields, raw=False,
-                   using=connection.alias)
+# A status change's UPDATE and event INSERT go through motcua.core.statements (SQL compiled once).
 
 
 def insert_event(event: DossierEvent) -> DossierEvent:
     """INSERT an unsaved DossierEvent (append-only) with the statement compiled once per process."""
-    from django.db.models.signals import post_save, pre_save
-
-    cached = _insert_sql.get(DossierEvent)
-    if cached is None:
-        qn = connection.ops.quote_name
-        opts = DossierEvent._meta
-        fields = [f for f in opts.concrete_fields if not f.primary_key]
-        sql = (
-            f"INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {qn(opts.pk.column)}"
-        )
-        cached = _insert_sql[DossierEvent] = (sql, fields)
-    sql, fields = cached
-    pre_save.send(sender=DossierEvent, instance=event, raw=False, using=connection.alias, update_fields=None)
-    values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding, event._state.db = False, connection.alias
-    post_save.send(sender=DossierEvent, instance=event, created=True, update_fields=None, raw=False,
-                   using=connection.alias)
-    return event
+    return insert(event)
 
 
 def check_transition(status: int, action: str, actor: Actor) -> None:

@@ -21,7 +21,8 @@ from motcua.organisations.models import Role, StaffRole
 from motcua.workflow import calendar as cal
 from motcua.workflow.definitions import active_definition_for, graph
 from motcua.workflow.models import AgencyHolding, DossierWorkflow, StepAction, Task, WorkflowStep
-from motcua.workflow.prepared import Prepared, insert
+from motcua.core.statements import insert
+from motcua.workflow.prepared import Prepared
 
 ACTIVE = (Task.Status.OPEN, Task.Status.CLAIMED)
 SUPERVISORS = (Role.LEADER, Role.AGENCY_ADMIN)

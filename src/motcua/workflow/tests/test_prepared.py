@@ -50,7 +50,7 @@ def test_placeholders_must_appear_once(org):
 def test_insert_writes_the_row_save_would(org, make_dossier, act):
     from django.db.models.signals import post_save
 
-    from motcua.workflow.prepared import insert
+    from motcua.core.statements import insert
 
     dossier = make_dossier(received_at=local(2026, 3, 2, 9))
     act(dossier, "accept", org.receptionist, "reception", at=local(2026, 3, 2, 9))
@@ -72,7 +72,7 @@ def test_insert_several_rows_in_one_statement(org, make_dossier):
     from django.test.utils import CaptureQueriesContext
 
     from motcua.workflow.models import AgencyHolding
-    from motcua.workflow.prepared import insert
+    from motcua.core.statements import insert
 
     dossier = make_dossier()
     rows = [AgencyHolding(dossier=dossier, agency=agency, started_at=local(2026, 3, 2, 9 + i), reason=f"Lần {i}")
