@@ -129,3 +129,43 @@ def test_messages_queued_together_are_one_insert_and_one_task(settings, django_c
     callbacks[0]()  # the one task, run now (immediate backend): both delivered
     assert {m.status for m in OutboxMessage.objects.filter(pk__in=[sms.pk, email.pk])} == {"sent"}
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_queue_gets_the_task_row_in_the_same_statement(settings):
+    """With the database queue (production) on PostgreSQL, the messages and their delivery task
+    are written by one statement in the caller's transaction; the library's own worker runs it."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from motcua.integrations.messaging import queue_messages
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "console"
+    with pytest.raises(RuntimeError), transaction.atomic():  # rolled back: neither row stays
+        queue_messages([("sms", "0912345678", "", "Không gửi")])
+        raise RuntimeError
+    assert not OutboxMessage.objects.exists() and not DBTaskResult.objects.exists()
+
+    with CaptureQueriesContext(connection) as queries:
+        sms, email = queue_messages(
+            [("sms", "0912345678", "Hồ sơ", "Đã tiếp nhận"), ("email", "an@example.vn", "Hồ sơ", "Đã tiếp nhận")]
+        )
+    assert len(queries.captured_queries) == 1
+    row = DBTaskResult.objects.get()
+    assert row.args_kwargs == {"args": [sorted([sms.pk, email.pk])], "kwargs": {}}
+    assert row.task_path == messaging.deliver_messages_task.module_path
+    assert row.status == "READY" and row.backend_name == "default" and row.queue_name == "default"
+    assert row.task_result.task.func is messaging.deliver_messages_task.func
+    assert {m.status for m in OutboxMessage.objects.all()} == {"pending"}
+
+    call_command("db_worker", batch=True, interval=0, verbosity=0)
+    row.refresh_from_db()
+    assert row.status == "SUCCESSFUL" and row.return_value == ["sent", "sent"]
+    assert {m.status for m in OutboxMessage.objects.all()} == {"sent"}
+    assert len(mail.outbox) == 1
