@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def fee_quote(dossier: Dossier):
     """The dossier's fee quote (procedure, channel, applicant category, case)."""
     return compute_fee(
-        dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"), case=dossier.case
+        dossier.procedure_id, dossier.channel, (dossier.form_data or {}).get("applicant_category"), case=dossier.case_id
     )
 
 

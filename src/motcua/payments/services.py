@@ -58,8 +58,8 @@ def request_payment(dossier, actor: Actor, amount: int | None = None, *, note: s
     dossier's procedure, channel and applicant category (``form_data["applicant_category"]``);
     ``quote``: that quote when the caller has just computed it."""
     if quote is None:
-        quote = compute_fee(dossier.procedure, dossier.channel, (dossier.form_data or {}).get("applicant_category"),
-                            case=dossier.case)
+        quote = compute_fee(dossier.procedure_id, dossier.channel, (dossier.form_data or {}).get("applicant_category"),
+                            case=dossier.case_id)
     lines = [line.as_dict() for line in quote.lines]
     explanation = quote.explanation
     if amount is None:

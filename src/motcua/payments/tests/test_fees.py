@@ -68,8 +68,7 @@ def test_quote_api_and_template_include(client, fee_procedure):
 
 def test_case_channels_and_queries(fee_procedure, django_assert_num_queries):
     """A case's own channel replaces the general one; a case without one uses the general one.
-    Channels and their fees are read in one query; the collection policy only when there is
-    something to collect."""
+    Channels with their fees, the rules and the collection policies are read in one query."""
     from motcua.catalog.models import Fee, ProcedureCase, ProcedureChannel
 
     own, other, unpriced = (ProcedureCase.objects.create(procedure=fee_procedure, name=n) for n in ("A", "B", "C"))
@@ -79,10 +78,10 @@ def test_case_channels_and_queries(fee_procedure, django_assert_num_queries):
     Fee.objects.create(channel=channel, kind="le_phi", amount=5000)
     ProcedureChannel.objects.create(procedure=fee_procedure, channel=2, case=unpriced, duration_value=1,
                                     duration_unit="working_days")
-    with django_assert_num_queries(3):  # channels with fees, rules, policy
+    with django_assert_num_queries(1):  # channels with fees, rules, policies: one statement
         quote = compute_fee(fee_procedure, 2, case=own)
     assert {line.kind: (line.base_amount, line.amount) for line in quote.lines} == {"le_phi": (25000, 25000)}
     assert compute_fee(fee_procedure, 2, case=other).total == 10000  # the general channel
     assert compute_fee(fee_procedure, 2).total == 10000
-    with django_assert_num_queries(2):  # nothing to collect: no policy read
+    with django_assert_num_queries(1):  # nothing to collect: the same one statement
         assert compute_fee(fee_procedure, 2, case=unpriced).collect_at == CollectAt.NONE

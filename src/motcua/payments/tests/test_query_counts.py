@@ -124,10 +124,10 @@ def test_fee_before_processing_is_quoted_once(make_dossier, fee_procedure, djang
 
     dossier = make_dossier(status=Status.PROCESSING)
     dossier.procedure = fee_procedure
-    # exists, 3 for the quote, then request_payment in a transaction: open request?, transition
+    # exists, 1 for the quote (channels with fees, rules, policies), then request_payment in a transaction: open request?, transition
     # (lock, UPDATE, event), the request row (16 before: the dossier read again, the quote twice,
     # the policy read for nothing). This dossier has no contact: no notice queued.
-    with django_assert_num_queries(11) as ctx:
+    with django_assert_num_queries(9) as ctx:
         made = request_payment_before_processing(dossier, Actor(role="system"))
     assert made is not None and made.amount == 10000 and dossier.status == Status.PAYMENT_REQUESTED
     sql = [q["sql"] for q in ctx.captured_queries]
@@ -136,7 +136,7 @@ def test_fee_before_processing_is_quoted_once(make_dossier, fee_procedure, djang
     CollectionPolicy.objects.create(procedure=fee_procedure, collect_at="result")
     later = make_dossier(status=Status.PROCESSING)
     later.procedure = fee_procedure
-    with django_assert_num_queries(4):  # exists, channels with fees, rules, policy
+    with django_assert_num_queries(2):  # exists, the quote's one statement
         assert request_payment_before_processing(later, Actor(role="system")) is None
     assert not PaymentRequest.objects.filter(dossier=later).exists()
 
