@@ -68,8 +68,11 @@ class Dossier(models.Model):
     status = models.PositiveSmallIntegerField("trạng thái", choices=Status.choices, default=Status.DRAFT, db_index=True)
     paused_from_status = models.PositiveSmallIntegerField(null=True, blank=True, choices=Status.choices)
     channel = models.PositiveSmallIntegerField("kênh nộp", choices=Channel.choices, default=Channel.ONLINE)
+    # No index of their own for receiving_agency, current_agency and owner: the composite indexes
+    # below lead with them (an index less to update on every status change).
     receiving_agency = models.ForeignKey(
-        "organisations.Agency", on_delete=models.PROTECT, related_name="received_dossiers", verbose_name="nơi tiếp nhận"
+        "organisations.Agency", on_delete=models.PROTECT, related_name="received_dossiers", verbose_name="nơi tiếp nhận",
+        db_index=False,
     )
     competent_agency = models.ForeignKey(
         "organisations.Agency",
@@ -84,6 +87,7 @@ class Dossier(models.Model):
         verbose_name="cơ quan đang xử lý",
         null=True,
         blank=True,
+        db_index=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -92,11 +96,13 @@ class Dossier(models.Model):
         on_delete=models.SET_NULL,
         related_name="dossiers",
         verbose_name="tài khoản nộp",
+        db_index=False,
     )
     applicant_type = models.PositiveSmallIntegerField(choices=ApplicantType.choices, default=ApplicantType.CITIZEN)
     applicant_name = models.CharField("chủ hồ sơ", max_length=255)
-    applicant_identity = models.CharField("số định danh / mã số thuế", max_length=14, blank=True, db_index=True)
-    applicant_phone = models.CharField("điện thoại", max_length=15, blank=True, db_index=True)
+    # Indexed in Meta (equality look-ups only: no second LIKE index as db_index=True would add).
+    applicant_identity = models.CharField("số định danh / mã số thuế", max_length=14, blank=True)
+    applicant_phone = models.CharField("điện thoại", max_length=15, blank=True)
     applicant_email = models.EmailField("thư điện tử", blank=True)
     applicant_address = models.CharField("địa chỉ", max_length=255, blank=True)
     delegate_name = models.CharField("người nộp thay", max_length=255, blank=True)
@@ -138,6 +144,8 @@ class Dossier(models.Model):
             models.Index(fields=["current_agency", "status", "appointment_at"], name="dossier_inbox_idx"),
             models.Index(fields=["receiving_agency", "status", "submitted_at"], name="dossier_reception_idx"),
             models.Index(fields=["owner", "status"], name="dossier_owner_idx"),
+            models.Index(fields=["applicant_identity"], name="dossier_identity_idx"),
+            models.Index(fields=["applicant_phone"], name="dossier_phone_idx"),
             # Statistics drill-down and registers filter on these dates.
             models.Index(fields=["received_at"], name="dossier_received_idx"),
             models.Index(fields=["decided_at"], name="dossier_decided_idx"),
