@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from motcua.catalog.models import DocumentComponent, EForm, OnlineService, Procedure, ProcedureVersion
+from motcua.core.prepared import Prepared
 from motcua.core.text import nfc
 from motcua.dossiers import eforms, procedure_facts
 from motcua.dossiers.models import ApplicantType, Attachment, Dossier, DossierEvent, ResultMethod, Status
@@ -401,6 +402,14 @@ def contact_unconfirmed(user) -> bool:
     return not getattr(user, "contact_confirmed", False)
 
 
+# The dossier with its procedure and receiving agency, its row only locked (compiled once).
+_draft_for_submission = Prepared(
+    lambda pk: Dossier.objects.select_for_update(of=("self",)).select_related("procedure", "receiving_agency")
+    .filter(pk=pk),
+    (-1,),
+)
+
+
 def submit(dossier: Dossier, user, *, client_address: str | None = None, attachments: list | None = None) -> Dossier:
     """Check, allocate the code and move the draft to status 1, all in one transaction.
 
@@ -413,12 +422,7 @@ def submit(dossier: Dossier, user, *, client_address: str | None = None, attachm
         # of=("self",): lock the dossier row only. Locking the joined agency and procedure rows
         # (FOR UPDATE) made every other transaction that references the agency wait at COMMIT
         # for its foreign-key check, and deadlocked concurrent life cycles.
-        locked = (
-            Dossier.objects.select_for_update(of=("self",))
-            .select_related("procedure", "receiving_agency")
-            .filter(pk=dossier.pk)
-            .first()
-        )
+        locked = _draft_for_submission.first(dossier.pk)
         if locked is None or locked.owner_id != getattr(user, "pk", None):
             raise SubmissionError("Không tìm thấy hồ sơ.", status=404)
         if locked.status != Status.DRAFT:

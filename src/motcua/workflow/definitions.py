@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from motcua.catalog.models import DurationUnit, ProcedureChannel
 from motcua.organisations.models import Role
-from motcua.workflow.prepared import Prepared
+from motcua.core.prepared import Prepared
 from motcua.workflow.models import (
     DossierWorkflow,
     StepAction,

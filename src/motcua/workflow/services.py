@@ -22,7 +22,7 @@ from motcua.workflow import calendar as cal
 from motcua.workflow.definitions import active_definition_for, graph
 from motcua.workflow.models import AgencyHolding, DossierWorkflow, StepAction, Task, WorkflowStep
 from motcua.core.statements import insert
-from motcua.workflow.prepared import Prepared
+from motcua.core.prepared import Prepared
 
 ACTIVE = (Task.Status.OPEN, Task.Status.CLAIMED)
 SUPERVISORS = (Role.LEADER, Role.AGENCY_ADMIN)

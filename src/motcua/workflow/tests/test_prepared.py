@@ -4,7 +4,7 @@ import pytest
 
 from motcua.workflow import services
 from motcua.workflow.models import Task
-from motcua.workflow.prepared import Prepared
+from motcua.core.prepared import Prepared
 from motcua.workflow.tests.conftest import local
 
 pytestmark = pytest.mark.django_db
