@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 
+from motcua.core.prepared import Prepared
 from motcua.dossiers.models import Dossier, Status
 from motcua.dossiers.services import Actor, TransitionNotAllowed
 from motcua.payments.fees import compute_fee
 from motcua.payments.models import CollectAt, PaymentRequest
 
 log = logging.getLogger(__name__)
+
+
+_any_request = Prepared(lambda dossier_id: PaymentRequest.objects.filter(dossier_id=dossier_id).only("id")[:1], (-1,))
 
 
 def fee_quote(dossier: Dossier):
@@ -41,7 +45,7 @@ def request_payment_before_processing(dossier: Dossier, actor: Actor | None = No
     """
     from motcua.payments.services import PaymentError, request_payment
 
-    if dossier.status != Status.PROCESSING or PaymentRequest.objects.filter(dossier_id=dossier.pk).exists():
+    if dossier.status != Status.PROCESSING or _any_request.first(dossier.pk) is not None:
         return None
     quote = fee_quote(dossier)
     if not (quote.total > 0 and quote.collect_at == CollectAt.BEFORE_PROCESSING):

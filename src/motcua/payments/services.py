@@ -21,12 +21,14 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from motcua.catalog.models import Procedure
+from motcua.core import statements
+from motcua.core.prepared import Prepared
 from motcua.dossiers.models import Dossier, Status
 from motcua.dossiers.services import Actor, TransitionNotAllowed
 from motcua.dossiers.services import transition as dossier_transition
 from motcua.payments.base import CallbackData, CallbackRejected
 from motcua.payments.fees import FeeQuote, compute_fee, format_vnd  # noqa: F401 - public API
-from motcua.payments.models import GatewayCallbackLog, Payment, PaymentRequest, PaymentState
+from motcua.payments.models import GatewayCallbackLog, Payment, PaymentRequest, PaymentState, PaymentTransition
 from motcua.payments.registry import UnknownGateway, get_gateway
 from motcua.payments.states import PaymentStateMachine
 
@@ -48,8 +50,24 @@ def new_reference() -> str:
 
 # --- requesting and starting -------------------------------------------------------------------
 
+# Look-ups of every payment flow, compiled once per connection (core.prepared).
+_open_request = Prepared(
+    lambda dossier_id: PaymentRequest.objects.filter(dossier_id=dossier_id, settled_at__isnull=True)
+    .order_by("-requested_at")[:1],
+    (-1,),
+)
+# A request's pending payments through one gateway, newest first (a handful at most: expiry is
+# checked in Python, as SQLite's compiled parameters hold datetimes as text).
+_pending_payments = Prepared(
+    lambda request_id, gateway: Payment.objects.filter(
+        request_id=request_id, gateway=gateway, state=PaymentState.PENDING
+    ).order_by("-created_at"),
+    (-1, "\x00gateway"),
+)
+
+
 def open_request(dossier) -> PaymentRequest | None:
-    return dossier.payment_requests.filter(settled_at__isnull=True).order_by("-requested_at").first()
+    return _open_request.first(dossier.pk)
 
 
 def request_payment(dossier, actor: Actor, amount: int | None = None, *, note: str = "",
@@ -95,17 +113,17 @@ def start_payment(dossier, gateway_code: str, user=None, *, client_ip: str = "12
     if req is None:
         raise PaymentError("Hồ sơ không có yêu cầu thanh toán nào đang chờ.")
     now = timezone.now()
-    payment = (
-        Payment.objects.filter(request=req, gateway=gateway.code, state=PaymentState.PENDING, expires_at__gt=now)
-        .order_by("-created_at").first()
-    )
+    payment = next((p for p in _pending_payments.all(req.pk, gateway.code) if p.expires_at > now), None)
     if payment is None:
-        payment = Payment.objects.create(
+        payment = Payment(
             dossier=dossier, request=req, reference=new_reference(), amount=req.amount, currency="VND",
             gateway=gateway.code, payer=user if getattr(user, "pk", None) else None, expires_at=now + gateway.expiry,
         )
-        payment.transitions.create(event="create", from_state="", to_state=PaymentState.PENDING, at=now,
-                                   actor=payment.payer, source="citizen")
+        with transaction.atomic():  # the payment and its first history row, or neither
+            statements.insert(payment)
+            statements.insert(PaymentTransition(payment=payment, event="create", from_state="",
+                                                to_state=PaymentState.PENDING, at=now, actor=payment.payer,
+                                                source="citizen"))
     return payment, gateway.start_url(payment, client_ip=client_ip, base_url=base_url)
 
 
