@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from motcua.catalog.models import DocumentComponent, EForm, OnlineService, Procedure, ProcedureVersion
+from motcua.core import statements
 from motcua.core.prepared import Prepared
 from motcua.core.text import nfc
 from motcua.dossiers import eforms, procedure_facts
@@ -260,9 +261,9 @@ def start_draft_created(user, procedure: Procedure, *, case=None, receiving_agen
     try:
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():  # a savepoint: a refused INSERT must not abort the caller's transaction
-                dossier.save(force_insert=True)
+                statements.insert(dossier)
         else:
-            dossier.save(force_insert=True)  # one statement in autocommit: no BEGIN/COMMIT round trips
+            statements.insert(dossier)  # one statement in autocommit: no BEGIN/COMMIT round trips
         return dossier, True
     except IntegrityError:
         # The same client_token again (a repeated post, or two racing): the draft already made.
@@ -351,12 +352,16 @@ def draft_values(dossier: Dossier, raw, errors: dict[str, str], *, eform_raw=Non
 # ---------------------------------------------------------------- completeness and submit
 
 
+_current_attachments = Prepared(
+    lambda dossier_id: Attachment.objects.filter(dossier_id=dossier_id, is_current=True).only("id", "component_id"),
+    (-1,),
+)
+
+
 def missing_components(dossier: Dossier, attachments=None) -> list[DocumentComponent]:
     """Required components without a current file (``attachments``: the dossier's, if already loaded)."""
     if attachments is None:
-        have = set(
-            Attachment.objects.filter(dossier=dossier, is_current=True).values_list("component_id", flat=True)
-        )
+        have = {a.component_id for a in _current_attachments.all(dossier.pk)}
     else:
         have = {a.component_id for a in attachments if a.is_current}
     return [c for c in component_list(dossier) if c.required and c.id not in have]
