@@ -533,6 +533,21 @@ def _track_labels() -> dict[str, str]:
     return labels
 
 
+_translated: dict[tuple[str, str], str] = {}
+
+
+def _label(text: str) -> str:
+    """``gettext(text)`` remembered per language: the tracking page translates the same few
+    status and action labels on every request (a gettext call costs ~10 µs)."""
+    key = (get_language(), text)
+    found = _translated.get(key)
+    if found is None:
+        if len(_translated) > 2000:  # labels are a fixed set; never let odd input grow this
+            _translated.clear()
+        found = _translated[key] = _(text)
+    return found
+
+
 def _track_shown(view: dict) -> dict:
     """Labels translated and dates formatted once in Python: per-event ``{% translate %}`` and
     ``|date`` tags were most of the tracking page's rendering time."""
@@ -543,13 +558,13 @@ def _track_shown(view: dict) -> dict:
             {
                 "iso": local.isoformat(),
                 "text": local.strftime("%H:%M %d/%m/%Y"),
-                "action": _(event["action"]),
-                "status": _(event["status"]) if event["status"] else "",
+                "action": _label(event["action"]),
+                "status": _label(event["status"]) if event["status"] else "",
             }
         )
     return {
         "title": _("Hồ sơ %(code)s") % {"code": view["code"]},
-        "status": _(view["status_label"]),
+        "status": _label(view["status_label"]),
         "submitted": _local_text(view["submitted_at"], "%H:%M %d/%m/%Y"),
         "appointment": _local_text(view["appointment_at"], "%d/%m/%Y"),
         "timeline": timeline,

@@ -164,3 +164,21 @@ def test_anonymous_public_pages_set_no_cookie(client):
         response = client.get(path)
         assert response.status_code == 200, path
         assert not response.cookies, (path, list(response.cookies))
+
+
+def test_footer_language_links_markup_is_what_the_template_loop_gave(rf):
+    """core.context_processors.language_links replaced a template loop: same markup, same escaping."""
+    from django.template import engines
+
+    from motcua.core.context_processors import _chrome, language_links
+
+    loop = engines["django"].from_string(
+        '{% for code, name, current in chrome.languages %}{% if not forloop.first %} · {% endif %}'
+        '<a href="/ngon-ngu/{{ code }}?next={{ path|urlencode }}" lang="{{ code }}"'
+        '{% if current %} aria-current="true"{% endif %}>{{ name }}</a>{% endfor %}'
+    )
+    for language in ("vi", "en"):
+        chrome = _chrome(language)
+        for path in ["/tra-cuu", '/tra-cuu?ma=000.00.31.H26-251105-0001&x="<a>"', "/thủ-tục?q=đăng ký"]:
+            assert language_links(chrome, path) == loop.render({"chrome": chrome, "path": path})
+    assert 'lang="vi" aria-current="true"' in language_links(_chrome("vi"), "/")
