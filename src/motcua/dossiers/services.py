@@ -10,7 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from motcua.core.statements import insert, save_fields
+from motcua.core.statements import insert, save_fields, save_fields_and_insert
 from motcua.dossiers.models import Dossier, DossierCodeCounter, DossierEvent, Status
 from motcua.dossiers.signals import dossier_transitioned
 from motcua.dossiers.transitions import RESUME, TRANSITIONS, Transition
@@ -211,26 +211,25 @@ def _apply(locked: Dossier, spec: Transition, action: str, actor: Actor, *, at, 
     for name, value in (update_fields or {}).items():
         setattr(locked, name, value)
         changed.add(name)
+    event = DossierEvent(
+        dossier=locked,
+        action=action,
+        from_status=from_status,
+        to_status=target,
+        actor=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_role=actor.role,
+        agency=actor.agency,
+        at=at,
+        note=note,
+        client_address=actor.client_address,
+        data=data or {},
+    )
     if deferred:
         locked._deferred_fields = changed
+        insert_event(event)
     else:
         locked._deferred_fields = set()
-        save_fields(locked, changed)
-    event = insert_event(
-        DossierEvent(
-            dossier=locked,
-            action=action,
-            from_status=from_status,
-            to_status=target,
-            actor=actor.user if getattr(actor.user, "pk", None) else None,
-            actor_role=actor.role,
-            agency=actor.agency,
-            at=at,
-            note=note,
-            client_address=actor.client_address,
-            data=data or {},
-        )
-    )
+        save_fields_and_insert(locked, changed, event)  # one statement on PostgreSQL
     transaction.on_commit(
         lambda: dossier_transitioned.send(sender=Dossier, dossier=locked, event=event, transition=spec)
     )

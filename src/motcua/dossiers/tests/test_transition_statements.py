@@ -36,8 +36,33 @@ def test_transition_rows_and_signals(complete_draft, citizen, agencies):
         "request_supplement", Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, "Bản chụp mờ", "192.0.2.7", agencies[0].pk)
     assert row.data == {"items": [{"name": "Tờ khai"}]} and row.at == event.at and not event._state.adding
     fields = ["paused_at", "paused_from_status", "status", "supplement_count", "updated_at"]
-    assert seen == [("Dossier", None, fields), ("Dossier", False, fields),
-                    ("DossierEvent", None, []), ("DossierEvent", True, [])]
+    # Each row's pre_save then post_save (on PostgreSQL both rows are written by one statement,
+    # so both pre_save signals come before it).
+    assert [s for s in seen if s[0] == "Dossier"] == [("Dossier", None, fields), ("Dossier", False, fields)]
+    assert [s for s in seen if s[0] == "DossierEvent"] == [("DossierEvent", None, []), ("DossierEvent", True, [])]
+    assert len(seen) == 4
+
+
+def test_update_and_event_in_one_statement_refuse_a_missing_row(complete_draft):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from motcua.core.statements import save_fields_and_insert
+
+    gone = Dossier(pk=complete_draft.pk + 1000, status=Status.SUBMITTED)
+    event = DossierEvent(dossier=gone, action="note", from_status=0, to_status=0, actor_role="system", at=timezone.now())
+    with pytest.raises(DatabaseError), transaction.atomic():
+        save_fields_and_insert(gone, {"status"}, event)
+    assert not DossierEvent.objects.filter(dossier_id=gone.pk).exists()
+    complete_draft.status = Status.SUBMITTED
+    event = DossierEvent(dossier=complete_draft, action="note", from_status=0, to_status=1, actor_role="system",
+                         at=timezone.now())
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        save_fields_and_insert(complete_draft, {"status"}, event)
+    statements = [q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+    assert len(statements) == (1 if connection.vendor == "postgresql" else 2)
+    assert Dossier.objects.get(pk=complete_draft.pk).status == Status.SUBMITTED
+    assert DossierEvent.objects.get(pk=event.pk).to_status == 1
 
 
 def test_save_fields_refuses_a_missing_row(complete_draft):

@@ -27,6 +27,8 @@ CLOSE = 1 if connection.vendor == "postgresql" else 3
 # A notice: its outbox row and its delivery task in one statement on PostgreSQL with the database
 # queue (integrations.messaging), an INSERT and an after-commit enqueue elsewhere.
 NOTICE = 1 if connection.vendor == "postgresql" else 2
+# A status change's UPDATE and its event's INSERT: one statement on PostgreSQL (core.statements).
+EVENT = 1 if connection.vendor == "postgresql" else 2
 
 
 @pytest.fixture(autouse=True)
@@ -86,11 +88,11 @@ def test_queries_of_each_staff_action(client, desk, specialist, leader, procedur
     # (2), workflow start (definition, workflow row, tasks, holdings: 4), start of processing
     # (one UPDATE for both transitions, event: 2), notices 2 × NOTICE, statistics.
     assert counts == {
-        "accept": 14 + 2 * NOTICE + STATS,
+        "accept": 12 + EVENT + 2 * NOTICE + STATS,
         "claim": 5,
         "forward": 9,
-        "approve": 10 + NOTICE + STATS,
-        "return": 6 + NOTICE + CLOSE + STATS,
+        "approve": 8 + EVENT + NOTICE + STATS,
+        "return": 4 + EVENT + NOTICE + CLOSE + STATS,
     }
 
 
@@ -110,5 +112,5 @@ def test_queries_of_supplement_refusal_and_stop(client, desk, specialist, leader
     counts["stop"] = _post(client, "stop", third, {"reason": "Người yêu cầu không đủ điều kiện"})
     third.refresh_from_db()
     assert third.status == Status.STOPPED and third.finished_at is not None
-    assert counts == {"request_supplement": 7 + NOTICE + STATS, "refuse": 6 + NOTICE + CLOSE + STATS,
-                      "stop": 9 + NOTICE + CLOSE + STATS}
+    assert counts == {"request_supplement": 5 + EVENT + NOTICE + STATS, "refuse": 4 + EVENT + NOTICE + CLOSE + STATS,
+                      "stop": 7 + EVENT + NOTICE + CLOSE + STATS}
