@@ -155,6 +155,7 @@ def test_footer_language_links_switch_and_come_back(client):
 
 def test_language_link_refuses_unknown_languages_and_foreign_targets(client):
     assert client.get("/ngon-ngu/xx").status_code == 404
+    assert client.get("/ngon-ngu/xx", HTTP_ACCEPT_LANGUAGE="en").content.decode() == "There is no such language."
     response = client.get("/ngon-ngu/en", {"next": "https://evil.example/"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
