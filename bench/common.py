@@ -66,7 +66,7 @@ def server_env(extra: dict | None = None) -> dict:
 
 
 @contextlib.contextmanager
-def serve(workers: int = 2, threads: int = 2, extra_env: dict | None = None):
+def serve(workers: int | None = None, threads: int | None = None, extra_env: dict | None = None):
     """Start granian (WSGI) on a free loopback port; yield its base URL; stop it afterwards.
 
     Threads per worker are bounded so persistent connections never exceed PostgreSQL's limit.
@@ -75,6 +75,9 @@ def serve(workers: int = 2, threads: int = 2, extra_env: dict | None = None):
     868 req/s and p95 11.8 -> 8.9 ms, catalogue page p95 9.9 -> 6.1 ms); one per worker is faster
     still for reads but leaves a worker idle while a request waits on a row lock.
     """
+    # BENCH_WORKERS / BENCH_THREADS: try another granian setup without editing the scenarios.
+    workers = workers or int(os.environ.get("BENCH_WORKERS", "2"))
+    threads = threads or int(os.environ.get("BENCH_THREADS", "2"))
     port = free_port()
     cmd = [
         str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
