@@ -94,6 +94,7 @@ def _quote_inputs(procedure_id: int, channel: int, on: dt.date):
                 if kind is not None:
                     fees.append((kind, amount))
             elif part == 1:
+                # Only what compute_fee reads (procedure and channel: the quote's, not the rule's "any").
                 rules.append(FeeRule(id=pk, kind=kind, amount=amount, effect=effect, percent=percent, name=name,
                                      legal_basis=basis, applicant_categories=json.loads(categories or "[]"),
                                      procedure_id=procedure_id, channel=channel, is_active=True))

@@ -113,7 +113,8 @@ def start_payment(dossier, gateway_code: str, user=None, *, client_ip: str = "12
     if req is None:
         raise PaymentError("Hồ sơ không có yêu cầu thanh toán nào đang chờ.")
     now = timezone.now()
-    payment = next((p for p in _pending_payments.all(req.pk, gateway.code) if p.expires_at > now), None)
+    payment = next((p for p in _pending_payments.all(req.pk, gateway.code)
+                    if p.expires_at is not None and p.expires_at > now), None)  # as expires_at__gt did
     if payment is None:
         payment = Payment(
             dossier=dossier, request=req, reference=new_reference(), amount=req.amount, currency="VND",
