@@ -17,8 +17,9 @@ _update_sql: dict[tuple, tuple[str, list]] = {}
 _inserts: dict[tuple, tuple[str, list]] = {}
 
 
-def _insert_statement(model, count: int) -> tuple[str, list]:
-    """INSERT of ``count`` rows of ``model`` returning their ids, and the fields it sets."""
+def insert_statement(model, count: int) -> tuple[str, list]:
+    """INSERT of ``count`` rows of ``model`` returning their ids, and the fields it sets (for
+    statements that embed it, e.g. in a ``WITH``)."""
     key = (model, count, connection.vendor)
     cached = _inserts.get(key)
     if cached is None:
@@ -56,7 +57,7 @@ def insert(instance, *more):
     Django; pre_save and post_save sent for each). Returns the first instance."""
     rows = (instance, *more)
     model = type(instance)
-    sql, fields = _insert_statement(model, len(rows))
+    sql, fields = insert_statement(model, len(rows))
     values = []
     for row in rows:
         pre_save.send(sender=model, instance=row, raw=False, using=connection.alias, update_fields=None)
@@ -102,7 +103,7 @@ def save_fields_and_insert(instance, names, row) -> None:
     key = (model, frozenset(names), row_model)
     sql = _update_insert_sql.get(key)
     update, fields = _update_statement(model, names)
-    insert_sql, row_fields = _insert_statement(row_model, 1)
+    insert_sql, row_fields = insert_statement(row_model, 1)
     if sql is None:
         sql = _update_insert_sql[key] = (
             f"WITH saved AS ({update} RETURNING 1), added AS ({insert_sql}) "

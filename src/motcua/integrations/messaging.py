@@ -13,6 +13,7 @@ from django.db.models.signals import pre_save
 from django.utils import timezone
 from django_tasks import task
 
+from motcua.core import statements
 from motcua.core.text import nfc
 from motcua.integrations.models import OutboxMessage
 from motcua.integrations.senders import get_sender
@@ -66,12 +67,12 @@ def _queue_in_database() -> bool:
 
 @functools.cache
 def _outbox_with_task_sql(count: int) -> str:
-    """One statement: ``count`` outbox rows and the task row that delivers them (PostgreSQL)."""
+    """One statement: ``count`` outbox rows (core.statements' INSERT) and the task row that
+    delivers them (PostgreSQL)."""
     from django_tasks_db.models import DBTaskResult
 
     qn = connection.ops.quote_name
-    outbox = [f for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
-    one = f"({', '.join(['%s'] * len(outbox))})"
+    outbox, _ = statements.insert_statement(OutboxMessage, count)
     task_columns, task_values = [], []
     for f in DBTaskResult._meta.concrete_fields:
         task_columns.append(qn(f.column))
@@ -80,8 +81,7 @@ def _outbox_with_task_sql(count: int) -> str:
             if f.name == "args_kwargs" else "%s"
         )
     return (
-        f"WITH m AS (INSERT INTO {qn(OutboxMessage._meta.db_table)} ({', '.join(qn(f.column) for f in outbox)}) "
-        f"VALUES {', '.join([one] * count)} RETURNING id), "
+        f"WITH m AS ({outbox}), "
         f"t AS (INSERT INTO {qn(DBTaskResult._meta.db_table)} ({', '.join(task_columns)}) "
         f"SELECT {', '.join(task_values)} FROM m) "
         "SELECT id FROM m"
@@ -106,10 +106,10 @@ def _insert_with_task(rows: list[OutboxMessage]) -> None:
     template = DBTaskResult(id=backend._get_id(), args_kwargs={}, priority=task.priority, task_path=task.module_path,
                             queue_name=task.queue_name, run_after=task.run_after, backend_name=backend.alias)
     pre_save.send(sender=DBTaskResult, instance=template, raw=False, using=connection.alias, update_fields=None)
+    _, fields = statements.insert_statement(OutboxMessage, len(rows))
     values = []
     for row in rows:
-        values += [f.get_db_prep_save(f.pre_save(row, True), connection)
-                   for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
+        values += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
     values += [f.get_db_prep_save(f.pre_save(template, True), connection)
                for f in DBTaskResult._meta.concrete_fields if f.name != "args_kwargs"]
     with connection.cursor() as cursor:

@@ -142,8 +142,7 @@ def test_database_queue_gets_the_task_row_in_the_same_statement(settings):
 
     from motcua.integrations.messaging import queue_messages
 
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")
+    assert connection.vendor == "postgresql"  # the runner selects postgres tests on PostgreSQL only
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SMS_BACKEND = "console"
