@@ -16,6 +16,26 @@ from django.db import connection, connections
 from django.db.models.query import get_related_populators
 
 
+class RowConverter:
+    """What ``compiler.results_iter`` does to fetched rows (each column through the backend's and
+    the field's converters), with the converters looked up once instead of on every call: that
+    look-up walks every selected column (~1 ms of CPU per status change in the life cycle)."""
+
+    def __init__(self, compiler):
+        self.compiler = compiler
+        fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+        self.fields = fields
+        self.converters = compiler.get_converters(fields)
+        self.composite = compiler.has_composite_fields(fields)
+
+    def __call__(self, rows):
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        if self.composite:
+            rows = self.compiler.composite_fields_to_tuples(rows, self.fields)
+        return rows
+
+
 class Prepared:
     """``Prepared(lambda a, b: Model.objects.filter(x=a, y=b)…, (sentinel_a, sentinel_b))``;
     ``.first(a, b)`` runs it with the real values and returns the first instance or ``None``.
@@ -43,7 +63,7 @@ class Prepared:
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         names = [col.target.attname for col, _, _ in compiler.select[start:end]]
         populators = get_related_populators(klass_info, compiler.select, wrapper.alias)
-        compiled = (sql, params, slots, compiler, klass_info["model"], start, end, names, populators)
+        compiled = (sql, params, slots, RowConverter(compiler), klass_info["model"], start, end, names, populators)
         self._compiled[wrapper] = compiled
         return compiled
 
@@ -57,7 +77,7 @@ class Prepared:
     def _run(self, values, *, many: bool) -> list:
         wrapper = connections[connection.alias]
         compiled = self._compiled.get(wrapper) or self._compile(wrapper)
-        sql, params, slots, compiler, model, start, end, names, populators = compiled
+        sql, params, slots, convert, model, start, end, names, populators = compiled
         params = list(params)
         for slot, value in zip(slots, values):
             params[slot] = value
@@ -65,7 +85,7 @@ class Prepared:
             cursor.execute(sql, params)
             rows = cursor.fetchall() if many else [r for r in [cursor.fetchone()] if r is not None]
         instances = []
-        for row in compiler.results_iter([rows]) if rows else ():
+        for row in convert(rows) if rows else ():
             instance = model.from_db(wrapper.alias, names, row[start:end])
             for populator in populators:
                 populator.populate(row, instance)

@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from motcua.core.prepared import RowConverter
 from motcua.core.statements import insert, save_fields, save_fields_and_insert
 from motcua.dossiers.models import Dossier, DossierCodeCounter, DossierEvent, Status
 from motcua.dossiers.signals import dossier_transitioned
@@ -163,14 +164,14 @@ def lock(dossier: Dossier) -> Dossier:
         sql, params = compiler.as_sql()
         assert list(params) == [0], params  # the primary key is the only parameter
         names = [col.target.attname for col, _, _ in compiler.select]
-        cached = _lock_query[wrapper] = (sql, compiler, names)
-    sql, compiler, names = cached
+        cached = _lock_query[wrapper] = (sql, RowConverter(compiler), names)
+    sql, convert, names = cached
     with connection.cursor() as cursor:
         cursor.execute(sql, [dossier.pk])
         row = cursor.fetchone()
     if row is None:
         raise Dossier.DoesNotExist("Dossier matching query does not exist.")
-    instance = Dossier.from_db(connection.alias, names, next(compiler.results_iter([[row]])))
+    instance = Dossier.from_db(connection.alias, names, next(iter(convert([row]))))
     _keep_related(dossier, instance)
     return instance
 
